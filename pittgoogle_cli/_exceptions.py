@@ -1,0 +1,120 @@
+"""Everything pgb raises on purpose.
+
+    PgbError                      exit 1 unless a subclass says otherwise
+    ├── ConfigError               exit 2  bad option or missing setting (no project, ...)
+    ├── AuthError                 exit 3  no usable credentials
+    ├── ApiError                  an error reply from a Google REST API
+    │   ├── BadRequest            exit 1  400: the request itself is wrong
+    │   ├── Unauthenticated       exit 3  401
+    │   ├── PermissionDenied      exit 6  403
+    │   ├── NotFound              exit 4  404
+    │   ├── AlreadyExists         exit 1  409
+    │   ├── TooManyRequests       retriable  429
+    │   └── ServerError           retriable  5xx
+    ├── TransportError            retriable  timeout, connection refused, reset
+    │   └── Unreachable           exit 7  still failing after every retry
+    ├── MalformedReply            exit 1  a 2xx reply pgb cannot parse
+    └── DecodeError               one message that cannot be decoded: dead-lettered, not fatal
+
+Retry code reads ``exc.retriable``; the CLI reads ``exc.exit_code``. Messages never carry
+credentials: request headers are not part of any message here.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+
+class PgbError(Exception):
+    """Base class: something pgb can explain to the user in one line."""
+
+    exit_code: ClassVar[int] = 1
+    retriable: ClassVar[bool] = False
+
+
+class ConfigError(PgbError):
+    exit_code = 2
+
+
+class AuthError(PgbError):
+    exit_code = 3
+
+
+class ApiError(PgbError):
+    """A Google REST API answered with an error.
+
+    ``status`` is the HTTP status, ``reason`` Google's status word (``NOT_FOUND``...).
+    """
+
+    def __init__(self, message: str, *, status: int, reason: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.reason = reason
+
+
+class BadRequest(ApiError):
+    pass
+
+
+class Unauthenticated(ApiError):
+    exit_code = 3
+
+
+class PermissionDenied(ApiError):
+    exit_code = 6
+
+
+class NotFound(ApiError):
+    exit_code = 4
+
+
+class AlreadyExists(ApiError):
+    pass
+
+
+class TooManyRequests(ApiError):
+    retriable = True
+
+
+class ServerError(ApiError):
+    retriable = True
+
+
+class TransportError(PgbError):
+    retriable = True
+
+
+class Unreachable(TransportError):
+    exit_code = 7
+    retriable = False
+
+
+class MalformedReply(PgbError):
+    pass
+
+
+class DecodeError(PgbError):
+    """One message could not be decoded; it goes to the dead-letter folder."""
+
+
+def add_context(exc: PgbError, context: str) -> PgbError:
+    """The same error, its message prefixed with what pgb was doing."""
+    exc.args = (f"{context}: {exc}",)
+    return exc
+
+
+_BY_STATUS: dict[int, type[ApiError]] = {
+    400: BadRequest,
+    401: Unauthenticated,
+    403: PermissionDenied,
+    404: NotFound,
+    409: AlreadyExists,
+    429: TooManyRequests,
+}
+
+
+def error_class_for_status(status: int) -> type[ApiError]:
+    """The one table from an HTTP status to the class a caller can act on."""
+    if status >= 500:
+        return ServerError
+    return _BY_STATUS.get(status, BadRequest if 400 <= status < 500 else ApiError)

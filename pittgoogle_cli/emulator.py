@@ -1,0 +1,230 @@
+"""Google's Pub/Sub emulator on a loopback port, loaded with alert files: for the tests,
+``make demo`` and ``make bench``, and for trying a filter on real alerts offline.
+
+    python -m pittgoogle_cli.emulator run --publish tests/data/ztf --repeat 10 -- CMD...
+
+starts the emulator, creates ``projects/ardent-cycling-243415/topics/ztf-loop``, publishes
+the files, runs CMD with ``PUBSUB_EMULATOR_HOST`` set, and stops the emulator (its JVM,
+not just a wrapper) whatever happens.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from types import TracebackType
+
+import httpx
+
+from .pubsub_rest import PITT_GOOGLE_PROJECT, publish_body
+
+# The emulator hangs on a publish request near 16 MB and refuses more than 1,000 messages.
+MAX_PUBLISH_BYTES = 6_000_000
+MAX_PUBLISH_MESSAGES = 1000
+
+
+class EmulatorMissing(RuntimeError):
+    pass
+
+
+def emulator_launcher() -> Path:
+    """The emulator's own launcher under gcloud's SDK root (it execs java, so its pid is
+    the JVM's and killing it frees the port)."""
+    roots = [os.environ.get("CLOUDSDK_ROOT_DIR", "")]
+    gcloud = shutil.which("gcloud")
+    if gcloud:
+        roots.append(str(Path(gcloud).resolve().parent.parent))
+    roots += ["/usr/lib/google-cloud-sdk", "/usr/share/google-cloud-sdk", "/opt/google-cloud-sdk"]
+    for root in filter(None, roots):
+        launcher = Path(root) / "platform/pubsub-emulator/bin/cloud-pubsub-emulator"
+        if launcher.is_file():
+            return launcher
+    raise EmulatorMissing(
+        "Google's Pub/Sub emulator is not installed "
+        "(gcloud components install pubsub-emulator, or apt-get install "
+        "google-cloud-cli-pubsub-emulator)"
+    )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class PubSubEmulator:
+    """``with PubSubEmulator() as host:`` gives ``127.0.0.1:PORT``, ready to use."""
+
+    def __init__(self, port: int | None = None, heap: str = "512m", log: Path | None = None):
+        self.port = port or free_port()
+        self.host = f"127.0.0.1:{self.port}"
+        self._heap = heap
+        self._log = log
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self, ready_within: float = 60.0) -> str:
+        env = {**os.environ, "JAVA_OPTS": f"-Xmx{self._heap}"}
+        out = self._log.open("ab") if self._log else subprocess.DEVNULL
+        self._process = subprocess.Popen(
+            [str(emulator_launcher()), "--host=127.0.0.1", f"--port={self.port}"],
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        deadline = time.monotonic() + ready_within
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise RuntimeError(f"the Pub/Sub emulator exited with {self._process.returncode}")
+            try:
+                if httpx.get(f"http://{self.host}/", timeout=1).text.strip() == "Ok":
+                    return self.host
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise RuntimeError(f"the Pub/Sub emulator did not answer within {ready_within} s")
+
+    def stop(self) -> None:
+        process, self._process = self._process, None
+        if process is None or process.poll() is not None:
+            return
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(10)
+
+    def __enter__(self) -> str:
+        return self.start()
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def create_topic(host: str, topic: str) -> None:
+    reply = httpx.put(f"http://{host}/v1/{topic}", timeout=30)
+    if reply.status_code not in (200, 409):
+        reply.raise_for_status()
+
+
+def publish(
+    host: str, topic: str, payloads: Iterable[bytes], attributes: dict[str, str] | None = None
+) -> list[str]:
+    """Publish in requests under ~6 MB; the message ids, in order."""
+    ids: list[str] = []
+    with httpx.Client(timeout=120) as client:
+        for batch in _batches(payloads):
+            body = publish_body([(data, attributes or {}) for data in batch])
+            reply = client.post(f"http://{host}/v1/{topic}:publish", content=body)
+            reply.raise_for_status()
+            ids += reply.json()["messageIds"]
+    return ids
+
+
+def _batches(payloads: Iterable[bytes]) -> Iterator[list[bytes]]:
+    batch: list[bytes] = []
+    size = 0
+    for data in payloads:
+        if batch and (size + len(data) > MAX_PUBLISH_BYTES or len(batch) >= MAX_PUBLISH_MESSAGES):
+            yield batch
+            batch, size = [], 0
+        batch.append(data)
+        size += len(data) * 4 // 3 + 64
+    if batch:
+        yield batch
+
+
+def create_subscription(host: str, subscription: str, topic: str) -> None:
+    body = {"topic": topic, "ackDeadlineSeconds": 60}
+    reply = httpx.put(f"http://{host}/v1/{subscription}", json=body, timeout=30)
+    if reply.status_code not in (200, 409):
+        reply.raise_for_status()
+
+
+class LoopPublisher:
+    """Publishes the same alerts over and over, like Pitt-Google's ``ztf-loop`` topic."""
+
+    def __init__(self, host: str, topic: str, payloads: list[bytes], rate: float) -> None:
+        self._args = (host, topic, payloads, rate)
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        host, topic, payloads, rate = self._args
+        per_tick = max(1, int(rate / 10))
+        index = 0
+        while not self._stop.is_set():
+            batch = [payloads[(index + i) % len(payloads)] for i in range(per_tick)]
+            index += per_tick
+            try:
+                publish(host, topic, batch)
+            except httpx.HTTPError:
+                return
+            self._stop.wait(per_tick / rate)
+
+    def __enter__(self) -> LoopPublisher:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join(10)
+
+
+def alert_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix in (".avro", ".json"))
+
+
+def _main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pittgoogle_cli.emulator")
+    sub = parser.add_subparsers(dest="action", required=True)
+    run = sub.add_parser("run", help="start, load, run a command, stop")
+    run.add_argument("--topic", default=f"projects/{PITT_GOOGLE_PROJECT}/topics/ztf-loop")
+    run.add_argument("--publish", type=Path, action="append", default=[])
+    run.add_argument("--repeat", type=int, default=1, help="publish the files this many times")
+    run.add_argument("--project", default="pgb-demo", help="GOOGLE_CLOUD_PROJECT for CMD")
+    run.add_argument("--subscription", help="create this subscription id before publishing")
+    run.add_argument("--loop", type=float, metavar="RATE", help="publish in a loop, RATE/s")
+    run.add_argument("command", nargs=argparse.REMAINDER)
+    args = parser.parse_args(argv)
+    command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    with PubSubEmulator() as host:
+        create_topic(host, args.topic)
+        if args.subscription:
+            name = f"projects/{args.project}/subscriptions/{args.subscription}"
+            create_subscription(host, name, args.topic)
+        files = [f for folder in args.publish for f in alert_files(folder)]
+        payloads = [f.read_bytes() for f in files] * args.repeat
+        env = {**os.environ, "PUBSUB_EMULATOR_HOST": host, "GOOGLE_CLOUD_PROJECT": args.project}
+        if args.loop:
+            _say(
+                f"emulator at {host}: publishing {len(files)} alerts in a loop, "
+                f"{args.loop:g}/s, to {args.topic}"
+            )
+            with LoopPublisher(host, args.topic, payloads, args.loop):
+                return subprocess.call(command, env=env) if command else 0
+        publish(host, args.topic, payloads)
+        _say(f"emulator at {host}: published {len(payloads)} alerts to {args.topic}")
+        return subprocess.call(command, env=env) if command else 0
+
+
+def _say(text: str) -> None:
+    print(text, file=sys.stderr)
+
+
+if __name__ == "__main__":
+    sys.exit(_main())
