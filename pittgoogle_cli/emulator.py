@@ -74,14 +74,19 @@ class PubSubEmulator:
 
     def start(self, ready_within: float = 60.0) -> str:
         env = {**os.environ, "JAVA_OPTS": f"-Xmx{self._heap}"}
-        out = self._log.open("ab") if self._log else subprocess.DEVNULL
-        self._process = subprocess.Popen(
-            [str(emulator_launcher()), "--host=127.0.0.1", f"--port={self.port}"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+        launcher = emulator_launcher()
+        out = self._log.open("ab") if self._log else None
+        try:
+            self._process = subprocess.Popen(
+                [str(launcher), "--host=127.0.0.1", f"--port={self.port}"],
+                env=env,
+                stdout=out or subprocess.DEVNULL,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        finally:
+            if out is not None:
+                out.close()  # the child has its own copy
         deadline = time.monotonic() + ready_within
         while time.monotonic() < deadline:
             if self._process.poll() is not None:
