@@ -3,6 +3,7 @@
     PgbError                      exit 1 unless a subclass says otherwise
     ├── ConfigError               exit 2  bad option or missing setting (no project, ...)
     ├── AuthError                 exit 3  no usable credentials
+    ├── CostTooHigh               exit 5  a query would scan more bytes than the cap
     ├── ApiError                  an error reply from a Google REST API
     │   ├── BadRequest            exit 1  400: the request itself is wrong
     │   ├── Unauthenticated       exit 3  401
@@ -38,6 +39,12 @@ class ConfigError(PgbError):
 
 class AuthError(PgbError):
     exit_code = 3
+
+
+class CostTooHigh(PgbError):
+    """A BigQuery query would scan (and bill) more bytes than ``--max-bytes`` allows."""
+
+    exit_code = 5
 
 
 class ApiError(PgbError):

@@ -118,9 +118,10 @@ class Decoder:
             raise DecodeError("Avro container has no embedded schema")
         schema = self.schemas.get(schema_text)
         count, pos = _read_long(data, pos)
-        block, _ = _read_bytes(data, pos)
-        if count != 1:
-            raise DecodeError(f"Avro container holds {count} records; pgb expects one alert")
+        block, pos = _read_bytes(data, pos)
+        total = count + _count_more_records(data, pos + _SYNC_SIZE)
+        if total != 1:
+            raise DecodeError(f"Avro container holds {total} records; pgb expects one alert")
         codec = meta.get("avro.codec", b"null")
         if codec == b"deflate":
             block = zlib.decompress(block, -15)
@@ -131,6 +132,17 @@ class Decoder:
         except Exception as exc:
             raise DecodeError(f"Avro record does not match its schema: {exc!r}") from None
         return _as_record(record)
+
+
+def _count_more_records(data: bytes, pos: int) -> int:
+    """Records in the blocks after the first (writers start a new block every ~16 KB)."""
+    total = 0
+    while pos < len(data):
+        count, pos = _read_long(data, pos)
+        size, pos = _read_long(data, pos)
+        total += count
+        pos += size + _SYNC_SIZE
+    return total
 
 
 def _read_with_fastavro(data: bytes) -> dict[str, Any]:

@@ -153,8 +153,8 @@ def _batches(payloads: Iterable[bytes]) -> Iterator[list[bytes]]:
         yield batch
 
 
-def create_subscription(host: str, subscription: str, topic: str) -> None:
-    body = {"topic": topic, "ackDeadlineSeconds": 60}
+def create_subscription(host: str, subscription: str, topic: str, ack_deadline: int = 60) -> None:
+    body = {"topic": topic, "ackDeadlineSeconds": ack_deadline}
     reply = httpx.put(f"http://{host}/v1/{subscription}", json=body, timeout=30)
     if reply.status_code not in (200, 409):
         reply.raise_for_status()

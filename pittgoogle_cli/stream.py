@@ -19,7 +19,7 @@ import anyio
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from ._exceptions import PgbError, add_context
+from ._exceptions import NotFound, PgbError, add_context
 from .pubsub_rest import ReceivedMessage, ResourceName
 from .subscriber import Subscriber
 
@@ -102,7 +102,12 @@ class AlertStream:
         return self._aborted
 
     async def __aenter__(self) -> AlertStream:
-        await self._ensure_subscription()
+        try:
+            await self._ensure_subscription()
+        except BaseException:
+            self._send.close()
+            self._receive.close()
+            raise
         self._tasks = anyio.create_task_group()
         await self._tasks.__aenter__()
         self._tasks.start_soon(self._run_pullers)
@@ -179,7 +184,7 @@ class AlertStream:
         if self.options.topic is None:
             info = await sub.get()
             if info is None:
-                raise add_context(PgbError("subscription not found"), str(sub.name))
+                raise NotFound(f"{sub.name}: subscription not found", status=404)
         else:
             try:
                 info, created = await sub.ensure(self.options.topic, self.options.ack_deadline)

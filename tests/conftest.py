@@ -85,19 +85,24 @@ class Channel:
         return ids
 
 
-@pytest.fixture
-def channel(emulator: str) -> Channel:
+def new_channel(emulator: str, ack_deadline: int = 60, subscribe: bool = True) -> Channel:
     n = next(_names)
     topic = f"projects/ardent-cycling-243415/topics/test-topic-{n}"
     create_topic(emulator, topic)
     chan = Channel(emulator, topic, f"test-sub-{n}")
-    create_subscription(emulator, chan.subscription, topic)
+    if subscribe:
+        create_subscription(emulator, chan.subscription, topic, ack_deadline)
     return chan
+
+
+@pytest.fixture
+def channel(emulator: str) -> Channel:
+    return new_channel(emulator)
 
 
 def pgb_env(emulator: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PGB_", "GOOGLE_"))}
-    env.update(PUBSUB_EMULATOR_HOST=emulator, GOOGLE_CLOUD_PROJECT=PROJECT, **extra)
+    env.update({"PUBSUB_EMULATOR_HOST": emulator, "GOOGLE_CLOUD_PROJECT": PROJECT, **extra})
     return env
 
 

@@ -1,0 +1,106 @@
+"""The pure core on the real ZTF alerts: decoding, JSON lines, resource names."""
+
+from __future__ import annotations
+
+import io
+import math
+
+import fastavro
+import orjson
+import pybase64
+import pytest
+
+from pittgoogle_cli import ConfigError, DecodeError, Decoder
+from pittgoogle_cli.pubsub_rest import subscription_name, topic_name
+from pittgoogle_cli.render import render_line
+
+from .conftest import ZTF_FILES
+
+
+def fastavro_read(payload: bytes) -> dict:
+    return next(fastavro.reader(io.BytesIO(payload)))
+
+
+@pytest.mark.parametrize("path", ZTF_FILES, ids=lambda p: p.name)
+def test_each_ztf_version_decodes_to_what_fastavro_reads(path):
+    payload = path.read_bytes()
+    assert Decoder().decode(payload) == fastavro_read(payload)
+
+
+def test_each_distinct_schema_is_parsed_once(ztf_payloads):
+    decoder = Decoder()
+    for payload in ztf_payloads * 3:
+        decoder.decode(payload)
+    versions = {fastavro.reader(io.BytesIO(p)).metadata["avro.schema"] for p in ztf_payloads}
+    assert len(decoder.schemas._parsed) == len(versions)
+
+
+@pytest.mark.parametrize("codec", ["deflate", "null"])
+def test_containers_written_with_other_codecs_decode(ztf_payloads, codec):
+    reader = fastavro.reader(io.BytesIO(ztf_payloads[0]))
+    record = next(reader)
+    out = io.BytesIO()
+    fastavro.writer(out, reader.writer_schema, [record], codec=codec)
+    assert Decoder().decode(out.getvalue()) == record
+
+
+def test_a_container_with_two_alerts_is_refused(ztf_payloads):
+    reader = fastavro.reader(io.BytesIO(ztf_payloads[0]))
+    record = next(reader)
+    out = io.BytesIO()
+    fastavro.writer(out, reader.writer_schema, [record, record])
+    with pytest.raises(DecodeError, match="holds 2 records"):
+        Decoder().decode(out.getvalue())
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"", "unrecognised message encoding"),
+        (b"Obj\x01", "truncated"),
+        (b"\x00\x00\x00\x03\xe8rest", "schema id 1000"),
+        (b"{not json", "invalid JSON"),
+        (b"[1, 2]", "not an object"),
+    ],
+)
+def test_undecodable_bytes_raise_decode_error(data, message):
+    with pytest.raises(DecodeError, match=message):
+        Decoder().decode(data)
+
+
+def test_truncated_alert_is_a_decode_error(ztf_payloads):
+    with pytest.raises(DecodeError):
+        Decoder().decode(ztf_payloads[0][: len(ztf_payloads[0]) // 2])
+
+
+def test_json_lines_are_lossless_and_jq_safe(ztf_payloads):
+    record = Decoder().decode(ztf_payloads[0])
+    record["candidate"]["magpsf"] = math.nan
+    record["candidate"]["sigmapsf"] = math.inf
+    line = render_line(record)
+    assert line.endswith(b"\n") and line.count(b"\n") == 1
+    back = orjson.loads(line)
+    assert back["candid"] == record["candid"]  # > 2**53, exact
+    assert back["candidate"]["magpsf"] is None and back["candidate"]["sigmapsf"] is None
+    stamp = back["cutoutScience"]["stampData"]
+    assert pybase64.b64decode(stamp) == record["cutoutScience"]["stampData"]
+
+
+def test_names_short_and_full():
+    assert (
+        subscription_name("ztf-loop", "my-proj").path == "projects/my-proj/subscriptions/ztf-loop"
+    )
+    full = subscription_name("projects/other/subscriptions/ztf-alerts", None)
+    assert (full.project, full.id) == ("other", "ztf-alerts")
+    assert topic_name("ztf-loop").path == "projects/ardent-cycling-243415/topics/ztf-loop"
+
+
+@pytest.mark.parametrize("bad", ["x", "has space", "9starts-with-digit", "goog-reserved", "a/b"])
+def test_bad_subscription_ids_are_config_errors(bad):
+    with pytest.raises(ConfigError):
+        subscription_name(bad, "my-proj")
+
+
+def test_no_project_is_a_config_error():
+    with pytest.raises(ConfigError, match="GOOGLE_CLOUD_PROJECT"):
+        subscription_name("ztf-loop", None)

@@ -1,0 +1,110 @@
+"""What the emulator cannot do: throttling, server errors, refusals and malformed replies,
+served by respx with the JSON shapes Google's REST API uses."""
+
+from __future__ import annotations
+
+import anyio
+import httpx
+import pytest
+import respx
+from typer.testing import CliRunner
+
+from pittgoogle_cli import MalformedReply, NotFound, PermissionDenied, Unreachable
+from pittgoogle_cli._http import RestClient, RetryPolicy
+from pittgoogle_cli.cli import app
+from pittgoogle_cli.pubsub_rest import subscription_name
+from pittgoogle_cli.subscriber import Subscriber, pubsub_base_url
+
+HOST = "pubsub.test:8085"
+BASE = pubsub_base_url(HOST)
+SUB = "projects/my-project/subscriptions/ztf-loop"
+FAST = RetryPolicy(attempts=4, base=0.001, cap=0.01)
+
+
+def google_error(code: int, status: str, message: str) -> httpx.Response:
+    return httpx.Response(
+        code, json={"error": {"code": code, "message": message, "status": status}}
+    )
+
+
+def subscriber() -> Subscriber:
+    client = RestClient(BASE, retry=FAST)
+    return Subscriber(client, subscription_name(SUB, None))
+
+
+MESSAGE = {"ackId": "a1", "message": {"data": "aGVsbG8=", "messageId": "7", "publishTime": "t"}}
+
+
+@respx.mock
+def test_429_and_503_are_retried_until_success():
+    route = respx.post(f"{BASE}/{SUB}:pull").mock(
+        side_effect=[
+            google_error(429, "RESOURCE_EXHAUSTED", "slow down"),
+            google_error(503, "UNAVAILABLE", "try again"),
+            httpx.Response(200, json={"receivedMessages": [MESSAGE]}),
+        ]
+    )
+    [received] = anyio.run(subscriber().pull)
+    assert received.message.data == b"hello"
+    assert route.call_count == 3
+
+
+@respx.mock
+def test_timeouts_are_retried_then_reported_as_unreachable():
+    route = respx.post(f"{BASE}/{SUB}:pull").mock(side_effect=httpx.ReadTimeout("slow"))
+    with pytest.raises(Unreachable, match=r"pubsub\.test:8085 timed out"):
+        anyio.run(subscriber().pull)
+    assert route.call_count == FAST.attempts
+
+
+@respx.mock
+def test_403_is_permission_denied_and_not_retried():
+    route = respx.get(f"{BASE}/{SUB}").mock(
+        return_value=google_error(403, "PERMISSION_DENIED", "User not authorized")
+    )
+    with pytest.raises(PermissionDenied, match="User not authorized") as caught:
+        anyio.run(subscriber().get)
+    assert route.call_count == 1
+    assert caught.value.exit_code == 6 and not caught.value.retriable
+
+
+@respx.mock
+def test_404_on_ack_is_not_found():
+    respx.post(f"{BASE}/{SUB}:acknowledge").mock(
+        return_value=google_error(404, "NOT_FOUND", "Resource not found")
+    )
+    with pytest.raises(NotFound):
+        anyio.run(subscriber().acknowledge, ["a1"])
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        httpx.Response(200, content=b"<html>proxy error</html>"),
+        httpx.Response(200, json={"receivedMessages": [{"ackId": "a1"}]}),
+        httpx.Response(200, json={"receivedMessages": [{**MESSAGE, "message": {"data": "%%"}}]}),
+    ],
+    ids=["not-json", "no-message", "bad-base64"],
+)
+@respx.mock
+def test_malformed_pull_replies_are_errors_not_crashes(reply: httpx.Response):
+    respx.post(f"{BASE}/{SUB}:pull").mock(return_value=reply)
+    with pytest.raises(MalformedReply, match="pull reply pgb cannot read"):
+        anyio.run(subscriber().pull)
+
+
+@respx.mock
+def test_cli_permission_denied_is_one_line_and_exit_6():
+    respx.get(f"{BASE}/{SUB}").mock(
+        return_value=google_error(403, "PERMISSION_DENIED", "User not authorized to perform this")
+    )
+    result = CliRunner().invoke(
+        app,
+        ["pull", "ztf-loop"],
+        env={"PUBSUB_EMULATOR_HOST": HOST, "GOOGLE_CLOUD_PROJECT": "my-project"},
+    )
+    assert result.exit_code == 6
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"pgb: cannot use or create {SUB}: User not authorized to perform this\n"
+    )
