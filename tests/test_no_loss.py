@@ -95,3 +95,33 @@ def test_sigterm_exits_143_with_nothing_unprinted_acked(channel: Channel, ztf_pa
     assert b"pgb: terminated:" in err
     printed_ids = message_ids(printed + rest.splitlines())
     assert sorted(printed_ids + channel.drain_ids()) == sorted(published)
+
+
+def test_deadlines_of_held_alerts_are_extended(emulator: str, ztf_payloads):
+    """A reader that stalls longer than the ack deadline gets every alert once, not twice:
+    pgb keeps extending the deadline of what it holds while it waits to write."""
+    chan = new_channel(emulator, ack_deadline=10)
+    published = chan.publish(ztf_payloads * 4)
+    pgb = start_pull(chan, "--max", str(len(published)))
+    time.sleep(16)  # nobody reads stdout: pgb is stuck writing, holding the rest
+    rest, err = finish(pgb)
+    assert pgb.returncode == 0, err
+    ids = message_ids(complete_lines(rest))
+    assert sorted(ids) == sorted(published)  # each once: nothing expired and came back
+    assert chan.drain_ids() == []
+
+
+def test_reader_going_away_exits_141_quietly(channel: Channel, ztf_payloads):
+    """Like ``pgb pull | head -n 2``: once stdout is closed, pgb stops without a traceback
+    and what it could not write stays in the subscription."""
+    channel.publish(ztf_payloads[:3])
+    pgb = start_pull(channel, "--timeout", "60")
+    assert pgb.stdout is not None and pgb.stderr is not None
+    read_lines(pgb, 2)
+    pgb.stdout.close()
+    later = channel.publish(ztf_payloads * 3)
+    with pgb.stderr:
+        err = pgb.stderr.read()
+    assert pgb.wait(60) == 141
+    assert err == b""
+    assert set(later) <= set(channel.drain_ids())
