@@ -9,7 +9,7 @@ from __future__ import annotations
 import random
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import anyio
 import httpx
@@ -32,6 +32,14 @@ class TokenSource(Protocol):
 
     async def invalidate(self, token: str) -> None:
         """The server rejected ``token`` (401): the next ``token()`` must be a new one."""
+
+
+@runtime_checkable
+class HeaderSource(Protocol):
+    """A token source whose credentials need more headers on every request than the token
+    (user credentials with a quota project send ``x-goog-user-project``)."""
+
+    def extra_headers(self) -> Mapping[str, str]: ...
 
 
 class NoCredentials:
@@ -76,6 +84,9 @@ class RestClient:
         )
         self._retry = retry or RetryPolicy()
         self._headers = {"content-type": "application/json", **(headers or {})}
+        self._credential_headers = (
+            self._tokens.extra_headers if isinstance(self._tokens, HeaderSource) else None
+        )
 
     async def aclose(self) -> None:
         if self._owns_http:
@@ -106,6 +117,8 @@ class RestClient:
 
     async def _once(self, method: str, path: str, body: bytes | None, token: str | None) -> bytes:
         headers = dict(self._headers)
+        if self._credential_headers is not None:  # headers given to the client win
+            headers = {**self._credential_headers(), **headers}
         if token is not None:
             headers["authorization"] = f"Bearer {token}"
         url = f"{self.base_url}/{path}"
