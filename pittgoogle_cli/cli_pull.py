@@ -11,10 +11,12 @@ import typer
 from rich.console import Console
 
 from ._cli_app import app, run, stderr
+from .cli_auth import CredentialsOption, ProjectOption
 from .pipeline import PullOutcome, PullSettings, open_stream, run_pull
 from .progress import live_progress
 from .pubsub_rest import PITT_GOOGLE_PROJECT
-from .sinks import StreamSink
+from .render import render_alert, render_enveloped
+from .sinks import JsonLinesSink
 
 
 @app.command()
@@ -26,10 +28,8 @@ def pull(
             "on Pitt-Google's topic of the same name if missing."
         ),
     ],
-    project: Annotated[
-        str | None,
-        typer.Option(envvar="GOOGLE_CLOUD_PROJECT", help="Your Google Cloud project."),
-    ] = None,
+    project: ProjectOption = None,
+    credentials: CredentialsOption = None,
     topic: Annotated[
         str | None, typer.Option(help="Topic to attach a new subscription to [default: NAME].")
     ] = None,
@@ -49,13 +49,13 @@ def pull(
         bool,
         typer.Option(
             "--until-empty",
-            help="Stop once the backlog is drained: pulls found nothing for --empty-wait "
-            "seconds (at least two empty pulls in a row).",
+            help="Stop once the backlog is drained: two pulls in a row, started --empty-wait "
+            "seconds or more after the last alert arrived, found nothing.",
         ),
     ] = False,
     empty_wait: Annotated[
         float, typer.Option(min=0, help="Quiet time that counts as drained.")
-    ] = 1.0,
+    ] = 2.0,
     concurrency: Annotated[int, typer.Option(min=1, max=64, help="Pull requests in flight.")] = 4,
     envelope: Annotated[
         bool,
@@ -77,6 +77,7 @@ def pull(
     settings = PullSettings(
         subscription=subscription,
         project=project,
+        credentials=credentials,
         topic=topic,
         topic_project=topic_project,
         create=create,
@@ -98,7 +99,7 @@ async def _pull(settings: PullSettings, quiet: bool) -> PullOutcome:
     def notice(message: str) -> None:
         stderr.print(f"pgb: {message}", markup=False, soft_wrap=True)
 
-    sink = StreamSink()
+    sink = JsonLinesSink(render_enveloped if settings.envelope else render_alert)
     async with open_stream(settings, on_created=notice) as stream:
         outcome = PullOutcome(stream.counts)
         with live_progress(stream, stderr if not quiet else Console(quiet=True)):

@@ -1,4 +1,10 @@
-"""Message bytes to alert dicts, pure.
+"""Message bytes to alert dicts, pure, by what the bytes are.
+
+- Avro container (ZTF): starts with ``Obj\x01``; the writer schema is inside.
+- Confluent wire format (LSST/Rubin): 0x00, a 4-byte schema id, schemaless Avro; the
+  schema comes from a ``SchemaRegistry`` (folders of .avsc files).
+- schemaless Avro, when the caller gives the schema (``--schema FILE``).
+- JSON (``*-lite`` topics, LVK notices): starts with ``{``.
 
 A ZTF message is an Avro object container file holding one alert and the schema it was
 written with. fastavro's ``reader`` parses that schema again for every message (~565 us
@@ -19,6 +25,8 @@ import fastavro
 import orjson
 
 from ._exceptions import DecodeError
+from .models import SchemaInfo
+from .schemas import SchemaRegistry, schema_info
 
 AVRO_MAGIC = b"Obj\x01"
 _SYNC_SIZE = 16
@@ -71,52 +79,68 @@ def read_container_header(buf: bytes) -> tuple[dict[str, bytes], int]:
 
 
 class SchemaCache:
-    """Parsed writer schemas keyed by their JSON text, bounded so memory stays flat."""
+    """Embedded writer schemas keyed by their JSON text, each parsed once; bounded so
+    memory stays flat whatever a stream sends."""
 
     def __init__(self, size: int = 64) -> None:
         self._size = size
-        self._parsed: OrderedDict[bytes, Any] = OrderedDict()
+        self._parsed: OrderedDict[bytes, SchemaInfo] = OrderedDict()
 
-    def get(self, text: bytes) -> Any:
-        parsed = self._parsed.get(text)
-        if parsed is not None:
+    def get(self, text: bytes) -> SchemaInfo:
+        info = self._parsed.get(text)
+        if info is not None:
             self._parsed.move_to_end(text)
-            return parsed
+            return info
         try:
-            parsed = fastavro.parse_schema(orjson.loads(text))
+            info = schema_info(fastavro.parse_schema(orjson.loads(text)), "avro-container")
         except Exception as exc:
             raise DecodeError(f"the embedded Avro schema is invalid: {exc}") from None
-        self._parsed[text] = parsed
+        self._parsed[text] = info
         if len(self._parsed) > self._size:
             self._parsed.popitem(last=False)
-        return parsed
+        return info
+
+
+_JSON_START = (b"{", b"[", b" ", b"\n", b"\t", b"\r")
+_LVK = SchemaInfo("json", survey="lvk")
+_JSON = SchemaInfo("json")
+Decoded = tuple[dict[str, Any], SchemaInfo]
 
 
 class Decoder:
-    """Turns a message's bytes into one alert dict, by what the bytes are."""
+    """Turns a message's bytes into one alert dict and how it was encoded.
 
-    def __init__(self) -> None:
+    ``registry`` holds schemas for wire-format messages; ``schemaless`` (a parsed schema)
+    reads messages that are bare Avro records.
+    """
+
+    def __init__(
+        self, registry: SchemaRegistry | None = None, schemaless: SchemaInfo | None = None
+    ) -> None:
         self.schemas = SchemaCache()
+        self.registry = registry or SchemaRegistry()
+        self.schemaless = schemaless
 
-    def decode(self, data: bytes) -> dict[str, Any]:
+    def decode(self, data: bytes) -> Decoded:
         if data.startswith(AVRO_MAGIC):
             return self.decode_container(data)
-        if data[:1] in (b"{", b"[", b" ", b"\n", b"\t", b"\r"):
-            return decode_json(data)
-        if data[:1] == b"\x00" and len(data) > 5:
-            schema_id = int.from_bytes(data[1:5], "big")
-            raise DecodeError(
-                f"Confluent wire-format message (schema id {schema_id}): no schema for it"
-            )
+        if data[:1] in _JSON_START:
+            record = decode_json(data)
+            return record, _LVK if "superevent_id" in record else _JSON
+        if self.schemaless is not None:
+            return _read_record(data, self.schemaless), self.schemaless
+        if data[:1] == b"\x00" and len(data) >= 5:
+            info = self.registry.get(int.from_bytes(data[1:5], "big"))
+            return _read_record(memoryview(data)[5:], info), info
         head = data[:8].hex(" ") if data else "nothing"
         raise DecodeError(f"unrecognised message encoding (first bytes: {head})")
 
-    def decode_container(self, data: bytes) -> dict[str, Any]:
+    def decode_container(self, data: bytes) -> Decoded:
         meta, pos = read_container_header(data)
         schema_text = meta.get("avro.schema")
         if schema_text is None:
             raise DecodeError("Avro container has no embedded schema")
-        schema = self.schemas.get(schema_text)
+        info = self.schemas.get(schema_text)
         count, pos = _read_long(data, pos)
         block, pos = _read_bytes(data, pos)
         total = count + _count_more_records(data, pos + _SYNC_SIZE)
@@ -126,12 +150,21 @@ class Decoder:
         if codec == b"deflate":
             block = zlib.decompress(block, -15)
         elif codec != b"null":
-            return _read_with_fastavro(data)
-        try:
-            record = fastavro.schemaless_reader(io.BytesIO(block), schema)
-        except Exception as exc:
-            raise DecodeError(f"Avro record does not match its schema: {exc!r}") from None
-        return _as_record(record)
+            return _read_with_fastavro(data), info
+        return _read_record(block, info), info
+
+
+def _read_record(body: bytes | memoryview, info: SchemaInfo) -> dict[str, Any]:
+    buffer = io.BytesIO(body)
+    try:
+        record = fastavro.schemaless_reader(buffer, info.schema)
+    except Exception as exc:
+        raise DecodeError(f"Avro record does not match its schema: {exc!r}") from None
+    if buffer.tell() != len(body):
+        raise DecodeError(
+            f"Avro record ends after {buffer.tell()} of {len(body)} bytes: wrong schema?"
+        )
+    return _as_record(record)
 
 
 def _count_more_records(data: bytes, pos: int) -> int:

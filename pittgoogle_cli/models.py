@@ -3,8 +3,28 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaInfo:
+    """How a message was encoded; one object per distinct schema, shared by its alerts.
+
+    ``encoding`` is ``avro-container`` (ZTF), ``confluent-wire`` (LSST/Rubin),
+    ``avro-schemaless`` (``--schema``) or ``json``; ``schema`` is the parsed Avro writer
+    schema (None for JSON), which Avro and Parquet outputs use.
+    """
+
+    encoding: str
+    survey: str | None = None
+    name: str | None = None
+    version: str | None = None
+    schema_id: int | None = None
+    schema: Any = field(default=None, compare=False, repr=False)
+
+
+JSON_SCHEMA = SchemaInfo("json")
 
 
 @dataclass(frozen=True, slots=True)
@@ -13,17 +33,20 @@ class Alert:
 
     ``record`` is the alert as the survey wrote it (for ZTF: ``objectId``, ``candid``,
     ``candidate``...); bytes fields (the FITS cutouts) stay bytes until rendered.
+    ``data`` is the message's exact bytes, ``schema`` how they were decoded.
     """
 
     record: dict[str, Any]
-    message_id: str
-    publish_time: str
-    attributes: Mapping[str, str]
+    message_id: str = ""
+    publish_time: str = ""
+    attributes: Mapping[str, str] = field(default_factory=dict)
+    data: bytes = field(default=b"", repr=False)
+    schema: SchemaInfo = JSON_SCHEMA
 
     @property
     def object_id(self) -> Any:
-        return self.record.get("objectId")
+        return self.record.get("objectId", self.record.get("diaObjectId"))
 
     @property
     def candid(self) -> Any:
-        return self.record.get("candid")
+        return self.record.get("candid", self.record.get("diaSourceId"))

@@ -9,6 +9,7 @@ Usable from Python::
 
 from __future__ import annotations
 
+import dataclasses
 import inspect
 import os
 import signal
@@ -23,10 +24,10 @@ import anyio
 import anyio.lowlevel
 
 from ._exceptions import DecodeError
+from .auth import resolve_project
 from .decode import Decoder
 from .models import Alert
 from .pubsub_rest import PITT_GOOGLE_PROJECT, ReceivedMessage, subscription_name, topic_name
-from .render import render_alert
 from .sinks import DeadLetterFolder, Sink, default_dead_letter_dir
 from .stream import AlertStream, Counts, StreamOptions
 from .subscriber import Subscriber, pubsub_client
@@ -47,10 +48,11 @@ class PullSettings:
     max_alerts: int | None = None
     timeout: float | None = None
     until_empty: bool = False
-    empty_wait: float = 1.0
+    empty_wait: float = 2.0
     envelope: bool = False
     dead_letter_dir: Path | None = None
     emulator_host: str | None = None  # None: read PUBSUB_EMULATOR_HOST
+    credentials: Path | None = None  # None: GOOGLE_APPLICATION_CREDENTIALS, login, ADC...
     filters: Sequence[Filter] = field(default_factory=tuple)
 
 
@@ -62,7 +64,11 @@ class FilterFailed(Exception):
 async def open_stream(
     settings: PullSettings, *, on_created: Callable[[str], None] | None = None
 ) -> AsyncIterator[AlertStream]:
-    project = settings.project or os.environ.get("GOOGLE_CLOUD_PROJECT") or None
+    emulator = settings.emulator_host or os.environ.get("PUBSUB_EMULATOR_HOST") or None
+    if emulator:  # no credentials: the project is only a name
+        project = settings.project or os.environ.get("GOOGLE_CLOUD_PROJECT") or None
+    else:
+        project = resolve_project(settings.project, credentials=settings.credentials)
     name = subscription_name(settings.subscription, project)
     topic = None
     if settings.create:
@@ -73,7 +79,7 @@ async def open_stream(
         until_empty=settings.until_empty,
         empty_wait=settings.empty_wait,
     )
-    client = pubsub_client(settings.emulator_host)
+    client = pubsub_client(emulator, credentials=settings.credentials, project=project)
     try:
         async with AlertStream(Subscriber(client, name), options, on_created=on_created) as s:
             yield s
@@ -83,11 +89,9 @@ async def open_stream(
 
 def to_alert(received: ReceivedMessage, decoder: Decoder) -> Alert:
     message = received.message
+    record, schema = decoder.decode(message.data)
     return Alert(
-        record=decoder.decode(message.data),
-        message_id=message.message_id,
-        publish_time=message.publish_time,
-        attributes=message.attributes,
+        record, message.message_id, message.publish_time, message.attributes, message.data, schema
     )
 
 
@@ -126,7 +130,7 @@ async def apply_filters(alert: Alert, filters: Sequence[Filter]) -> Alert | None
         record = result
     if record is alert.record or record is None:
         return alert
-    return Alert(record, alert.message_id, alert.publish_time, alert.attributes)
+    return dataclasses.replace(alert, record=record)
 
 
 def _name(obj: object) -> str:
@@ -168,10 +172,10 @@ async def _pump(
 ) -> None:
     decoder, counts, limit = Decoder(), stream.counts, settings.max_alerts
     while (batch := await stream.next_batch()) is not None:
-        lines: list[bytes] = []
+        kept: list[Alert] = []
         handled: list[str] = []
         for index, received in enumerate(batch):
-            if stream.aborted or (limit is not None and counts.written + len(lines) >= limit):
+            if stream.aborted or (limit is not None and counts.written + len(kept) >= limit):
                 break
             try:
                 alert = await apply_filters(to_alert(received, decoder), settings.filters)
@@ -182,13 +186,13 @@ async def _pump(
                 if alert is None:
                     counts.filtered += 1
                 else:
-                    lines.append(render_alert(alert, with_envelope=settings.envelope))
+                    kept.append(alert)
             handled.append(received.ack_id)
             if index % 16 == 15:
                 await anyio.lowlevel.checkpoint()  # let pull replies in while we decode
-        if lines:
-            await sink.write(b"".join(lines))
-            counts.written += len(lines)
+        if kept:
+            await sink.write(kept)
+            counts.written += len(kept)
         stream.ack(handled)
         if limit is not None and counts.written >= limit:
             outcome.reason = "max"

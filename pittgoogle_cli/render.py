@@ -40,5 +40,9 @@ def envelope(alert: Alert) -> dict[str, Any]:
     }
 
 
-def render_alert(alert: Alert, *, with_envelope: bool = False) -> bytes:
-    return render_line(envelope(alert) if with_envelope else alert.record)
+def render_alert(alert: Alert) -> bytes:
+    return render_line(alert.record)
+
+
+def render_enveloped(alert: Alert) -> bytes:
+    return render_line(envelope(alert))

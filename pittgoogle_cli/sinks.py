@@ -1,7 +1,7 @@
 """Where alerts go: JSON lines to stdout or a file, and the dead-letter folder.
 
-A sink's ``write`` returns only once the bytes are flushed to the OS (and fsynced for a
-file), because the caller acks right after it.
+A sink's ``write`` returns only once the alerts are flushed to the OS (and fsynced for a
+file), because the caller acks them right after it.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ import os
 import sys
 import traceback
 import uuid
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import BinaryIO, Protocol
 
@@ -18,7 +19,11 @@ import orjson
 import platformdirs
 
 from ._exceptions import PgbError
+from .models import Alert
 from .pubsub_rest import ReceivedMessage
+from .render import render_alert
+
+Render = Callable[[Alert], bytes]
 
 
 class OutputClosed(PgbError):
@@ -28,44 +33,50 @@ class OutputClosed(PgbError):
 
 
 class Sink(Protocol):
-    async def write(self, data: bytes) -> None: ...
+    """Takes a batch of alerts (after filters) and returns once they are durable."""
+
+    async def write(self, alerts: Sequence[Alert]) -> None: ...
 
     async def aclose(self) -> None: ...
 
 
-class StreamSink:
-    """JSON lines to an open binary stream (stdout by default), flushed on every write.
+class JsonLinesSink:
+    """One JSON line per alert to an open binary stream (stdout by default), flushed on
+    every batch. ``render`` turns an alert into its line (shapes, ``--envelope``).
 
     The write runs in a worker thread so a slow reader (``| less``) blocks only the
     writer, not the pulls and the deadline extensions.
     """
 
-    def __init__(self, stream: BinaryIO | None = None) -> None:
+    def __init__(self, render: Render = render_alert, stream: BinaryIO | None = None) -> None:
+        self._render = render
         self._stream = stream if stream is not None else sys.stdout.buffer
 
-    def _write(self, data: bytes) -> None:
+    def _write(self, alerts: Sequence[Alert]) -> None:
+        lines = [self._render(alert) for alert in alerts]
         try:
-            self._stream.write(data)
+            self._stream.writelines(lines)
             self._stream.flush()
         except BrokenPipeError:
             _silence_stdout()
             raise OutputClosed("output closed") from None
 
-    async def write(self, data: bytes) -> None:
-        await anyio.to_thread.run_sync(self._write, data)
+    async def write(self, alerts: Sequence[Alert]) -> None:
+        if alerts:
+            await anyio.to_thread.run_sync(self._write, alerts)
 
     async def aclose(self) -> None:
         return None
 
 
-class FileSink(StreamSink):
+class JsonLinesFileSink(JsonLinesSink):
     """JSON lines appended to a file, fsynced before each ack."""
 
-    def __init__(self, path: Path) -> None:
-        super().__init__(path.open("ab"))
+    def __init__(self, path: Path, render: Render = render_alert) -> None:
+        super().__init__(render, path.open("ab"))
 
-    def _write(self, data: bytes) -> None:
-        super()._write(data)
+    def _write(self, alerts: Sequence[Alert]) -> None:
+        super()._write(alerts)
         os.fsync(self._stream.fileno())
 
     async def aclose(self) -> None:

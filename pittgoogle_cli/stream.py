@@ -31,15 +31,15 @@ _CLOSE_GRACE = 10.0  # seconds to let in-flight pulls finish at close before can
 
 @dataclass(frozen=True, slots=True)
 class StreamOptions:
-    """How to pull. ``empty_wait``: ``until_empty`` stops once pulls have found nothing
-    for this many seconds (and at least two pulls in a row came back empty)."""
+    """How to pull. ``until_empty`` stops once two pulls in a row, each started at least
+    ``empty_wait`` seconds after the last message arrived, came back empty."""
 
     topic: ResourceName | None = None
     concurrency: int = 4
     pull_size: int = 100
     ack_deadline: int = 60
     until_empty: bool = False
-    empty_wait: float = 1.0
+    empty_wait: float = 2.0
 
 
 @dataclass(slots=True)
@@ -79,6 +79,7 @@ class AlertStream:
         self._drained = False
         self._last_message_at = time.monotonic()
         self._empty_streak = 0
+        self._quiet_pulls = 0
         self._deadline = self.options.ack_deadline
         send, receive = anyio.create_memory_object_stream[Batch](self.options.concurrency)
         self._send: MemoryObjectSendStream[Batch] = send
@@ -131,6 +132,7 @@ class AlertStream:
         with anyio.move_on_after(_CLOSE_GRACE):
             async for _ in self._receive:  # unblock pullers waiting to hand over a batch
                 pass
+        self._receive.close()
         self._pullers.cancel()
         await self._pullers_done.wait()
         self._to_nack.extend(self._held)
@@ -195,6 +197,7 @@ class AlertStream:
         self._deadline = max(10, info.ack_deadline_seconds)
 
     async def _run_pullers(self) -> None:
+        self._last_message_at = time.monotonic()  # quiet time counts from the first pull
         try:
             with self._pullers:
                 async with self._send, anyio.create_task_group() as pullers:
@@ -206,11 +209,12 @@ class AlertStream:
     async def _puller(self, send: MemoryObjectSendStream[Batch]) -> None:
         async with send:
             while not self._stopping:
+                started = time.monotonic()
                 batch = await self.subscriber.pull(self.options.pull_size)
                 if batch:
                     self._hold(batch)
                     await send.send(batch)
-                elif self._quiet_long_enough():
+                elif self._drained_by(started):
                     self._drained = True
                     self.stop()
                 else:
@@ -222,13 +226,15 @@ class AlertStream:
             self._held[received.ack_id] = expires
         self.counts.pulled += len(batch)
         self._last_message_at = time.monotonic()
-        self._empty_streak = 0
+        self._empty_streak = self._quiet_pulls = 0
 
-    def _quiet_long_enough(self) -> bool:
+    def _drained_by(self, started: float) -> bool:
+        """An empty reply to a pull *started* ``empty_wait`` after the last message counts
+        as quiet (a slow reply does not stretch the quiet time); two in a row: drained."""
         self._empty_streak += 1
-        if not self.options.until_empty or self._empty_streak < 2:
-            return False
-        return time.monotonic() - self._last_message_at >= self.options.empty_wait
+        if started - self._last_message_at >= self.options.empty_wait:
+            self._quiet_pulls += 1
+        return self.options.until_empty and self._quiet_pulls >= 2
 
     async def _acker(self) -> None:
         while True:

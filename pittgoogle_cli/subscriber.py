@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from pathlib import Path
 
 from . import pubsub_rest as rest
 from ._exceptions import AlreadyExists, NotFound
@@ -30,12 +31,18 @@ def pubsub_client(
     emulator_host: str | None = None,
     tokens: TokenSource | None = None,
     retry: RetryPolicy | None = None,
+    *,
+    credentials: Path | None = None,
+    project: str | None = None,
 ) -> RestClient:
-    """A REST client for Pub/Sub; ``emulator_host`` defaults to ``PUBSUB_EMULATOR_HOST``."""
+    """A REST client for Pub/Sub; ``emulator_host`` defaults to ``PUBSUB_EMULATOR_HOST``;
+    ``tokens`` to the first credentials that apply (none for an emulator)."""
     if emulator_host is None:
         emulator_host = os.environ.get("PUBSUB_EMULATOR_HOST") or None
     if tokens is None:
-        tokens = default_token_source(emulator=emulator_host is not None)
+        tokens = default_token_source(
+            emulator_host is not None, credentials=credentials, project=project
+        )
     return RestClient(pubsub_base_url(emulator_host), tokens=tokens, retry=retry)
 
 
