@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from . import (
     cli_auth,  # noqa: F401  (registers the commands)
+    cli_decode,  # noqa: F401
     cli_pull,  # noqa: F401
 )
 from ._cli_app import app

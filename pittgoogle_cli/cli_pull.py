@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import signal
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
 
+from . import _cli_options as opt
 from ._cli_app import app, run, stderr
 from .cli_auth import CredentialsOption, ProjectOption
 from .pipeline import PullOutcome, PullSettings, open_stream, run_pull
 from .progress import live_progress
 from .pubsub_rest import PITT_GOOGLE_PROJECT
-from .render import render_alert, render_enveloped
-from .sinks import JsonLinesSink
 
 
 @app.command()
@@ -57,10 +57,6 @@ def pull(
         float, typer.Option(min=0, help="Quiet time that counts as drained.")
     ] = 2.0,
     concurrency: Annotated[int, typer.Option(min=1, max=64, help="Pull requests in flight.")] = 4,
-    envelope: Annotated[
-        bool,
-        typer.Option("--envelope", help="Wrap each alert with messageId, publishTime, attributes."),
-    ] = False,
     dead_letter: Annotated[
         Path | None,
         typer.Option(
@@ -72,38 +68,70 @@ def pull(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No progress and no summary on stderr.")
     ] = False,
+    schema_dirs: opt.SchemaDirs = None,
+    schema_file: opt.SchemaFile = None,
+    filters: opt.Filters = None,
+    where: opt.Where = None,
+    classtar_threshold: opt.ClasstarThreshold = None,
+    classtar: opt.ClasstarSide = opt.Side.gt,
+    lite: opt.Lite = False,
+    fields: opt.Fields = None,
+    cutouts: opt.Cutouts = "keep",
+    envelope: opt.Envelope = False,
+    out: opt.Out = None,
+    out_format: opt.OutFormat = None,
 ) -> None:
     """Pull alerts and write them as JSON lines to stdout; ack only what was written."""
-    settings = PullSettings(
-        subscription=subscription,
-        project=project,
-        credentials=credentials,
-        topic=topic,
-        topic_project=topic_project,
-        create=create,
-        concurrency=concurrency,
-        max_alerts=max_alerts,
-        timeout=timeout,
-        until_empty=until_empty,
-        empty_wait=empty_wait,
-        envelope=envelope,
-        dead_letter_dir=dead_letter,
-    )
+
+    def settings() -> PullSettings:
+        return PullSettings(
+            subscription=subscription,
+            project=project,
+            credentials=credentials,
+            topic=topic,
+            topic_project=topic_project,
+            create=create,
+            concurrency=concurrency,
+            max_alerts=max_alerts,
+            timeout=timeout,
+            until_empty=until_empty,
+            empty_wait=empty_wait,
+            dead_letter_dir=dead_letter,
+            processing=opt.processing(
+                schema_dirs,
+                schema_file,
+                filters,
+                where,
+                classtar_threshold,
+                classtar,
+                lite,
+                fields,
+                cutouts,
+                envelope,
+                out,
+                out_format,
+            ),
+        )
+
     outcome = run(lambda: _pull(settings, quiet))
     _report(outcome, quiet)
     if outcome.signal is not None:
         raise typer.Exit(128 + outcome.signal)
 
 
-async def _pull(settings: PullSettings, quiet: bool) -> PullOutcome:
+async def _pull(make_settings: Callable[[], PullSettings], quiet: bool) -> PullOutcome:
     def notice(message: str) -> None:
         stderr.print(f"pgb: {message}", markup=False, soft_wrap=True)
 
-    sink = JsonLinesSink(render_enveloped if settings.envelope else render_alert)
-    async with open_stream(settings, on_created=notice) as stream:
-        outcome = PullOutcome(stream.counts)
-        with live_progress(stream, stderr if not quiet else Console(quiet=True)):
-            await run_pull(stream, settings, sink, outcome)
+    settings = make_settings()  # inside run(): a bad --where or --out is a `pgb: ...` line
+    sink = settings.processing.sink()
+    try:
+        async with open_stream(settings, on_created=notice) as stream:
+            outcome = PullOutcome(stream.counts)
+            with live_progress(stream, stderr if not quiet else Console(quiet=True)):
+                await run_pull(stream, settings, sink, outcome)
+    finally:
+        await sink.aclose()
     return outcome
 
 
@@ -124,7 +152,7 @@ def _report(outcome: PullOutcome, quiet: bool) -> None:
         outcome.reason,  # type: ignore[call-overload]
     )
     stderr.print(
-        f"pgb: {why}: {c.written:,} written, {c.filtered:,} filtered, "
+        f"pgb: {why}: {c.written:,} written, {c.filtered:,} filtered out, "
         f"{c.dead_lettered:,} dead-lettered, {c.acked:,} acked, {c.nacked:,} returned "
         f"in {elapsed:.1f} s ({c.written / elapsed:.1f} alerts/s)",
         markup=False,

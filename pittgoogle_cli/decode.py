@@ -102,7 +102,11 @@ class SchemaCache:
 
 
 _JSON_START = (b"{", b"[", b" ", b"\n", b"\t", b"\r")
-_LVK = SchemaInfo("json", survey="lvk")
+_JSON_SURVEYS = {  # a key only that survey's JSON alerts have -> its SchemaInfo
+    "superevent_id": SchemaInfo("json", survey="lvk"),
+    "diaSource": SchemaInfo("json", survey="lsst"),
+    "candid": SchemaInfo("json", survey="ztf"),
+}
 _JSON = SchemaInfo("json")
 Decoded = tuple[dict[str, Any], SchemaInfo]
 
@@ -126,7 +130,7 @@ class Decoder:
             return self.decode_container(data)
         if data[:1] in _JSON_START:
             record = decode_json(data)
-            return record, _LVK if "superevent_id" in record else _JSON
+            return record, next((v for k, v in _JSON_SURVEYS.items() if k in record), _JSON)
         if self.schemaless is not None:
             return _read_record(data, self.schemaless), self.schemaless
         if data[:1] == b"\x00" and len(data) >= 5:
@@ -134,6 +138,17 @@ class Decoder:
             return _read_record(memoryview(data)[5:], info), info
         head = data[:8].hex(" ") if data else "nothing"
         raise DecodeError(f"unrecognised message encoding (first bytes: {head})")
+
+    def decode_all(self, data: bytes) -> list[Decoded]:
+        """Every alert in ``data``: a local Avro file may hold many, a message holds one."""
+        if not data.startswith(AVRO_MAGIC):
+            return [self.decode(data)]
+        meta, _ = read_container_header(data)
+        info = self.schemas.get(meta.get("avro.schema", b"null"))
+        try:
+            return [(_as_record(r), info) for r in fastavro.reader(io.BytesIO(data))]
+        except Exception as exc:
+            raise DecodeError(f"cannot read Avro container: {exc!r}") from None
 
     def decode_container(self, data: bytes) -> Decoded:
         meta, pos = read_container_header(data)

@@ -10,7 +10,6 @@ machine without a browser the loopback port is forwarded over SSH instead.
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -20,7 +19,8 @@ import anyio
 import anyio.abc
 from authlib.common.security import generate_token  # type: ignore[import-untyped]
 
-from ._exceptions import AuthError, ConfigError
+from ._exceptions import AuthError
+from .config import config_path, read_table
 from .credentials import UserCredentials
 from .google_oauth import (
     API_SCOPES,
@@ -35,12 +35,7 @@ from .google_oauth import (
     fetch_userinfo_email,
     google_errors,
 )
-from .token_cache import Login, cache_path, config_dir, read_login, write_login
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+from .token_cache import Login, cache_path, read_login, write_login
 
 # The e-mail scope only lets `pgb auth status` say which account is logged in.
 LOGIN_SCOPES = (*API_SCOPES, "openid", EMAIL_SCOPE)
@@ -62,10 +57,6 @@ class OAuthClient:
     client_secret: str = field(repr=False)
 
 
-def config_path() -> Path:
-    return config_dir() / "config.toml"
-
-
 def oauth_client() -> OAuthClient:
     """The client id and secret from the environment, else from ``config.toml``'s ``[oauth]``."""
     for id_name, secret_name in _ENV_NAMES:
@@ -74,20 +65,17 @@ def oauth_client() -> OAuthClient:
                 raise AuthError(f"{id_name} is set but {secret_name} is not: set both")
             return OAuthClient(client_id, secret)
     path = config_path()
-    try:
-        table = tomllib.loads(path.read_text(encoding="utf-8")).get("oauth", {})
-    except FileNotFoundError:
-        table = {}
-    except (OSError, ValueError):
-        raise ConfigError(f"cannot read {path}: it is not valid TOML") from None
-    client_id, secret = table.get("client_id"), table.get("client_secret")
-    if not isinstance(client_id, str) or not client_id or not isinstance(secret, str) or not secret:
+    table = read_table("oauth")
+    from_file, file_secret = table.get("client_id"), table.get("client_secret")
+    if not (isinstance(from_file, str) and from_file and isinstance(file_secret, str)) or not (
+        file_secret
+    ):
         raise AuthError(
             "no OAuth client id for `pgb auth login`: set PGB_OAUTH_CLIENT_ID and "
             f"PGB_OAUTH_CLIENT_SECRET, or put client_id and client_secret under [oauth] in "
             f"{path}"
         )
-    return OAuthClient(client_id, secret)
+    return OAuthClient(from_file, file_secret)
 
 
 def ssh_hint(port: int) -> str:

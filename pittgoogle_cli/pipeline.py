@@ -27,6 +27,7 @@ from ._exceptions import DecodeError
 from .auth import resolve_project
 from .decode import Decoder
 from .models import Alert
+from .processing import Processing
 from .pubsub_rest import PITT_GOOGLE_PROJECT, ReceivedMessage, subscription_name, topic_name
 from .sinks import DeadLetterFolder, Sink, default_dead_letter_dir
 from .stream import AlertStream, Counts, StreamOptions
@@ -49,11 +50,10 @@ class PullSettings:
     timeout: float | None = None
     until_empty: bool = False
     empty_wait: float = 2.0
-    envelope: bool = False
     dead_letter_dir: Path | None = None
     emulator_host: str | None = None  # None: read PUBSUB_EMULATOR_HOST
     credentials: Path | None = None  # None: GOOGLE_APPLICATION_CREDENTIALS, login, ADC...
-    filters: Sequence[Filter] = field(default_factory=tuple)
+    processing: Processing = field(default_factory=Processing)
 
 
 class FilterFailed(Exception):
@@ -170,7 +170,8 @@ async def _pump(
     folder: DeadLetterFolder,
     outcome: PullOutcome,
 ) -> None:
-    decoder, counts, limit = Decoder(), stream.counts, settings.max_alerts
+    decoder, counts, limit = settings.processing.decoder(), stream.counts, settings.max_alerts
+    filters = settings.processing.filters
     while (batch := await stream.next_batch()) is not None:
         kept: list[Alert] = []
         handled: list[str] = []
@@ -178,7 +179,7 @@ async def _pump(
             if stream.aborted or (limit is not None and counts.written + len(kept) >= limit):
                 break
             try:
-                alert = await apply_filters(to_alert(received, decoder), settings.filters)
+                alert = await apply_filters(to_alert(received, decoder), filters)
             except (DecodeError, FilterFailed) as exc:
                 folder.put(received, exc)
                 counts.dead_lettered += 1

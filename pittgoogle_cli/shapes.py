@@ -1,0 +1,138 @@
+"""What each written alert looks like (``--lite``, ``--fields``, ``--cutouts``,
+``--format tom``, ``--envelope``), pure: an ``Alert`` in, the JSON value out.
+
+Shapes apply to JSON outputs (stdout, .jsonl, the SQLite JSON column); Avro and Parquet
+outputs always keep the whole alert.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from . import fields
+from ._exceptions import ConfigError
+from .models import Alert
+from .render import envelope, render_line
+from .tom import to_tom
+
+CUTOUT_KINDS = ("cutoutScience", "cutoutTemplate", "cutoutDifference")
+Shape = Callable[[Alert], Any]
+_FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+
+
+def lite(alert: Alert) -> dict[str, Any]:
+    """The old TOM module's flat view, for any survey, plus the message's metadata."""
+    record = alert.record
+    ra, dec = fields.sky_position(record)
+    return {
+        "objectId": fields.object_id(record),
+        "candid": fields.candid(record),
+        "jd": fields.jd(record),
+        "ra": ra,
+        "dec": dec,
+        "magpsf": fields.magnitude(record),
+        "band": fields.band(record),
+        "classtar": fields.classtar(record),
+        "survey": alert.schema.survey,
+        "messageId": alert.message_id,
+        "publishTime": alert.publish_time,
+        "attributes": dict(alert.attributes),
+    }
+
+
+def tom(alert: Alert) -> dict[str, Any]:
+    """TOM Toolkit's generic alert fields (id, name, ra, dec, mag, score, timestamp, url)."""
+    return to_tom(lite(alert))
+
+
+def parse_fields(spec: str) -> list[tuple[str, ...]]:
+    """``objectId,candidate.magpsf`` -> [("objectId",), ("candidate", "magpsf")]."""
+    paths = [part.strip() for part in spec.split(",") if part.strip()]
+    for path in paths:
+        if not _FIELD.fullmatch(path):
+            raise ConfigError(f"--fields: {path!r} is not a field path like candidate.magpsf")
+    if not paths:
+        raise ConfigError("--fields needs at least one field")
+    return [tuple(path.split(".")) for path in paths]
+
+
+def project(record: dict[str, Any], paths: Sequence[tuple[str, ...]]) -> dict[str, Any]:
+    """Only the given paths, nested as in the alert; a missing field is null."""
+    out: dict[str, Any] = {}
+    for path in paths:
+        value: Any = record
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        target = out
+        for key in path[:-1]:
+            target = target.setdefault(key, {})
+        target[path[-1]] = value
+    return out
+
+
+def cutout_name(record: dict[str, Any], kind: str, data: bytes) -> str:
+    """``<objectId>_<candid>_<kind>.fits.gz`` (``.fits`` when the bytes are not gzipped)."""
+    stem = f"{fields.object_id(record)}_{fields.candid(record)}_{kind}"
+    stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in stem).lstrip(".")
+    return f"{stem}.fits.gz" if data[:2] == b"\x1f\x8b" else f"{stem}.fits"
+
+
+def cutouts(record: dict[str, Any]) -> dict[str, bytes]:
+    """The FITS cutouts of an alert by kind (ZTF keeps them in ``stampData``)."""
+    found = {}
+    for kind in CUTOUT_KINDS:
+        value = record.get(kind)
+        if isinstance(value, dict):
+            value = value.get("stampData")
+        if isinstance(value, bytes):
+            found[kind] = value
+    return found
+
+
+def without_cutouts(record: dict[str, Any], folder: Path | None) -> dict[str, Any]:
+    """The alert with each cutout replaced by null, or by its file's path in ``folder``."""
+    present = cutouts(record)
+    return {
+        key: (str(folder / cutout_name(record, key, present[key])) if folder else None)
+        if key in present
+        else value
+        for key, value in record.items()
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class ShapeOptions:
+    lite: bool = False
+    fields: str | None = None
+    cutouts: str = "keep"  # keep | drop | a folder
+    tom: bool = False
+    envelope: bool = False
+
+    @property
+    def cutout_folder(self) -> Path | None:
+        return None if self.cutouts in ("keep", "drop") else Path(self.cutouts)
+
+
+def make_renderer(options: ShapeOptions) -> Callable[[Alert], bytes]:
+    """One function from an alert to its JSON line, built once (no per-alert branching
+    on options beyond what each shape needs)."""
+    if options.tom:
+        return lambda alert: render_line(tom(alert))
+    if options.lite:
+        return lambda alert: render_line(lite(alert))
+    paths = parse_fields(options.fields) if options.fields else None
+    folder, keep = options.cutout_folder, options.cutouts == "keep"
+
+    def body(alert: Alert) -> dict[str, Any]:
+        record = alert.record if keep else without_cutouts(alert.record, folder)
+        return project(record, paths) if paths is not None else record
+
+    if options.envelope:
+        return lambda alert: render_line({**envelope(alert), "alert": body(alert)})
+    if keep and paths is None:
+        return lambda alert: render_line(alert.record)
+    return lambda alert: render_line(body(alert))

@@ -1,0 +1,35 @@
+"""``--cutouts DIR``: each alert's FITS cutouts as files, durable before the alert's line."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+
+import anyio
+
+from .models import Alert
+from .shapes import cutout_name, cutouts
+from .sinks import Sink, _write_durably
+
+
+class CutoutFolderSink:
+    """Writes the cutouts of a batch into ``folder`` (``<objectId>_<candid>_<kind>.fits.gz``,
+    ready for ``astropy.io.fits.open``), then hands the batch to the next sink, whose JSON
+    carries each file's path in place of the bytes."""
+
+    def __init__(self, folder: Path, inner: Sink) -> None:
+        self.folder = folder
+        self._inner = inner
+
+    def _write_files(self, alerts: Sequence[Alert]) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for alert in alerts:
+            for kind, data in cutouts(alert.record).items():
+                _write_durably(self.folder / cutout_name(alert.record, kind, data), data)
+
+    async def write(self, alerts: Sequence[Alert]) -> None:
+        await anyio.to_thread.run_sync(self._write_files, alerts)
+        await self._inner.write(alerts)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()

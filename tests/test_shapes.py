@@ -1,0 +1,75 @@
+"""What each written alert looks like: --lite, --fields, --cutouts, --format tom."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import subprocess
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import fastavro
+import orjson
+
+from .conftest import ZTF_FILES, pgb_command
+
+ALERTS = {(a := next(fastavro.reader(io.BytesIO(p.read_bytes()))))["candid"]: a for p in ZTF_FILES}
+
+
+def decode(*args: str) -> list[dict]:
+    done = subprocess.run(
+        pgb_command("decode", *map(str, ZTF_FILES), *args), capture_output=True, timeout=120
+    )
+    assert done.returncode == 0, done.stderr
+    return [orjson.loads(line) for line in done.stdout.splitlines()]
+
+
+def test_lite_is_the_flat_view():
+    for row in decode("--lite"):
+        c = ALERTS[row["candid"]]["candidate"]
+        assert row["objectId"] == ALERTS[row["candid"]]["objectId"]
+        assert (row["jd"], row["ra"], row["dec"]) == (c["jd"], c["ra"], c["dec"])
+        assert (row["magpsf"], row["classtar"]) == (c["magpsf"], c["classtar"])
+        assert row["band"] == {1: "g", 2: "r", 3: "i"}[c["fid"]]
+        assert row["survey"] == "ztf"
+
+
+def test_fields_projects_nested_paths_and_missing_ones_are_null():
+    rows = decode("--fields", "objectId,candidate.magpsf,candidate.nosuchfield,candid")
+    for row in rows:
+        alert = ALERTS[row["candid"]]
+        assert row == {
+            "objectId": alert["objectId"],
+            "candidate": {"magpsf": alert["candidate"]["magpsf"], "nosuchfield": None},
+            "candid": alert["candid"],
+        }
+
+
+def test_cutouts_drop_and_to_a_folder(tmp_path: Path):
+    for row in decode("--cutouts", "drop"):
+        assert row["cutoutScience"] is None and row["cutoutDifference"] is None
+        assert row["prv_candidates"] is not None or ALERTS[row["candid"]]["prv_candidates"] is None
+
+    folder = tmp_path / "cutouts"
+    for row in decode("--cutouts", str(folder)):
+        alert = ALERTS[row["candid"]]
+        for kind in ("cutoutScience", "cutoutTemplate", "cutoutDifference"):
+            path = Path(row[kind])
+            assert path.parent == folder
+            assert path.name == f"{alert['objectId']}_{alert['candid']}_{kind}.fits.gz"
+            assert path.read_bytes() == alert[kind]["stampData"]
+            assert gzip.decompress(path.read_bytes())[:6] == b"SIMPLE"  # a FITS file
+
+
+def test_format_tom_gives_toms_generic_alert_fields():
+    for row in decode("--format", "tom"):
+        alert = ALERTS[row["id"]]
+        c = alert["candidate"]
+        when = datetime(1970, 1, 1, tzinfo=timezone.utc) + timedelta(days=c["jd"] - 2440587.5)
+        assert row["name"] == alert["objectId"]
+        assert (row["ra"], row["dec"], row["mag"], row["score"]) == (
+            c["ra"], c["dec"], c["magpsf"], c["classtar"],
+        )  # fmt: skip
+        stamp = datetime.fromisoformat(row["timestamp"].replace("Z", "+00:00"))
+        assert abs(stamp - when) < timedelta(milliseconds=1)
+        assert alert["objectId"] in row["url"]
