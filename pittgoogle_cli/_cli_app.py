@@ -60,6 +60,8 @@ def run(main: Callable[[], Awaitable[T]]) -> T:
     """Run ``main`` on anyio and turn pgb's errors into ``pgb: ...`` and an exit code."""
     try:
         return anyio.run(main)
+    except KeyboardInterrupt:  # before pgb's own handler was in place: nothing to ack yet
+        fail("interrupted", 130)
     except BaseException as exc:
         error = _first_pgb_error(exc)
         if error is None:

@@ -74,6 +74,7 @@ class AlertStream:
         self._to_ack: list[str] = []
         self._to_nack: list[str] = []
         self._acker_wakeup = anyio.Event()
+        self._ack_lock = anyio.Lock()
         self._stopping = False
         self._aborted = False
         self._drained = False
@@ -243,6 +244,10 @@ class AlertStream:
             await self._flush_acks()
 
     async def _flush_acks(self) -> None:
+        async with self._ack_lock:  # at close, wait for the acker's request in flight
+            await self._flush_acks_unlocked()
+
+    async def _flush_acks_unlocked(self) -> None:
         while self._to_ack or self._to_nack:
             acks, self._to_ack = self._to_ack, []
             nacks, self._to_nack = self._to_nack, []
