@@ -6,6 +6,7 @@ from ._exceptions import (
     AuthError,
     BadRequest,
     ConfigError,
+    CostTooHigh,
     DecodeError,
     MalformedReply,
     NotFound,
@@ -17,9 +18,16 @@ from ._exceptions import (
     Unauthenticated,
     Unreachable,
 )
+from .auth import default_token_source, resolve_project
+from .bigquery import BigQueryClient
+from .bigquery_pager import QueryResult
+from .bigquery_sql import Query, TableId, alerts_query
 from .decode import Decoder
-from .models import Alert
+from .models import Alert, SchemaInfo
 from .pipeline import PullSettings, alerts, open_stream
+from .processing import Processing
+from .schemas import SchemaRegistry
+from .shapes import ShapeOptions
 from .stream import AlertStream, Counts, StreamOptions
 
 __version__ = "0.1.0"
@@ -31,7 +39,9 @@ __all__ = [
     "ApiError",
     "AuthError",
     "BadRequest",
+    "BigQueryClient",
     "ConfigError",
+    "CostTooHigh",
     "Counts",
     "DecodeError",
     "Decoder",
@@ -39,14 +49,24 @@ __all__ = [
     "NotFound",
     "PermissionDenied",
     "PgbError",
+    "Processing",
     "PullSettings",
+    "Query",
+    "QueryResult",
+    "SchemaInfo",
+    "SchemaRegistry",
     "ServerError",
+    "ShapeOptions",
     "StreamOptions",
+    "TableId",
     "TooManyRequests",
     "TransportError",
     "Unauthenticated",
     "Unreachable",
     "__version__",
     "alerts",
+    "alerts_query",
+    "default_token_source",
     "open_stream",
+    "resolve_project",
 ]

@@ -8,9 +8,10 @@ Exit codes: 0 done; 1 error; 2 bad usage or missing setting (e.g. no project);
 from __future__ import annotations
 
 from . import (
-    cli_auth,  # noqa: F401  (registers the commands)
+    cli_auth,  # noqa: F401
     cli_decode,  # noqa: F401
-    cli_pull,  # noqa: F401
+    cli_pull,  # noqa: F401  (registers the command)
+    cli_query,  # noqa: F401
 )
 from ._cli_app import app
 

@@ -1,0 +1,228 @@
+"""bqemulator (a BigQuery REST emulator, DuckDB inside) for the tests, the benchmark and
+trying ``pgb query`` offline:
+
+    .venv/bin/python -m tests.query.bqemu -- .venv/bin/pgb query --objectId ZTF17aaarzyp
+
+starts the emulator, loads Pitt-Google's ZTF alerts table (real schema, the sample alerts),
+runs the command with ``BIGQUERY_EMULATOR_HOST`` set, and stops the emulator. Without a
+command it prints the host and waits for Ctrl-C.
+
+The emulator is heavy and registers a pytest plugin, so it lives in its own virtual
+environment, ``.bqvenv`` at the repository root, made on first use. ``bq_launcher.py``
+starts it offline (see there).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import fastavro
+import httpx
+import orjson
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV = ROOT / ".bqvenv"
+PYTHON = VENV / "bin" / "python"
+LAUNCHER = Path(__file__).with_name("bq_launcher.py")
+# numpy is needed but not declared by bqemulator; duckdb 1.4.x crashes it.
+REQUIREMENTS = ("bqemulator==1.4.0", "duckdb==2.0.1", "numpy")
+STAMP = VENV / f".pgb-{hashlib.sha256(' '.join(REQUIREMENTS).encode()).hexdigest()[:12]}"
+SCHEMA_FILE = ROOT / "tests" / "data" / "bigquery" / "bq_ztf_alerts_v4_02_schema.json"
+ZTF_DIR = ROOT / "tests" / "data" / "ztf"
+ZTF_TABLE = "ardent-cycling-243415.ztf.alerts_v4_02"
+
+
+class EmulatorUnavailable(RuntimeError):
+    pass
+
+
+def venv_ready() -> bool:
+    return STAMP.exists() and PYTHON.exists()
+
+
+def ensure_venv(timeout: float = 900) -> None:
+    """Create ``.bqvenv`` and install the emulator once (the stamp file records it)."""
+    if venv_ready():
+        return
+    steps = [
+        [sys.executable, "-m", "venv", "--clear", str(VENV)],
+        [str(PYTHON), "-m", "pip", "install", "-q", "--disable-pip-version-check", *REQUIREMENTS],
+    ]
+    for step in steps:
+        done = subprocess.run(step, capture_output=True, text=True, timeout=timeout)
+        if done.returncode != 0:
+            raise EmulatorUnavailable(f"{' '.join(step[:4])}... failed:\n{done.stderr[-2000:]}")
+    STAMP.touch()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class BigQueryEmulator:
+    """``with BigQueryEmulator() as host:`` gives ``127.0.0.1:PORT``, ready for requests."""
+
+    def __init__(self, project: str = "pgb-tests", log: Path | None = None) -> None:
+        self.host = f"127.0.0.1:{free_port()}"
+        self._project = project
+        self._log = log
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def start(self, ready_within: float = 60.0) -> str:
+        ensure_venv()
+        command = [str(PYTHON), str(LAUNCHER), "start", "--project", self._project]
+        command += ["--rest-port", self.host.rsplit(":", 1)[1], "--grpc-port", str(free_port())]
+        env = {**os.environ, "BQEMU_ENABLE_FORMAT_EXTENSIONS": "false"}
+        log = self._log if self._log else Path(os.devnull)
+        with log.open("ab") as out:  # the child keeps its own copy of the descriptor
+            self._process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + ready_within
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                raise EmulatorUnavailable(f"bqemulator exited with {self._process.returncode}")
+            try:
+                if httpx.get(f"http://{self.host}/readyz", timeout=1).status_code == 200:
+                    return self.host
+            except httpx.TransportError:
+                pass
+            time.sleep(0.1)
+        self.stop()
+        raise EmulatorUnavailable(f"bqemulator not ready within {ready_within} s")
+
+    def stop(self) -> None:
+        if self._process is None:
+            return
+        self._process.terminate()
+        try:
+            self._process.wait(10)
+        except subprocess.TimeoutExpired:
+            self._process.kill()
+            self._process.wait(10)
+        self._process = None
+
+    def __enter__(self) -> str:
+        return self.start()
+
+    def __exit__(
+        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()
+
+
+def _api(host: str) -> str:
+    return f"http://{host}/bigquery/v2"
+
+
+def create_table(host: str, table: str, fields: list[dict[str, Any]]) -> None:
+    project, dataset, table_id = table.split(".")
+    base = f"{_api(host)}/projects/{project}/datasets"
+    reply = httpx.post(
+        base, json={"datasetReference": {"projectId": project, "datasetId": dataset}}
+    )
+    if reply.status_code != 409:  # the dataset may be there already
+        reply.raise_for_status()
+    httpx.post(
+        f"{base}/{dataset}/tables",
+        json={
+            "tableReference": {"projectId": project, "datasetId": dataset, "tableId": table_id},
+            "schema": {"fields": fields},
+        },
+    ).raise_for_status()
+
+
+def insert_rows(host: str, table: str, rows: Iterable[dict[str, Any]], batch: int = 500) -> None:
+    project, dataset, table_id = table.split(".")
+    url = f"{_api(host)}/projects/{project}/datasets/{dataset}/tables/{table_id}/insertAll"
+    pending = list(rows)
+    for start in range(0, len(pending), batch):
+        body = {"rows": [{"json": row} for row in pending[start : start + batch]]}
+        reply = httpx.post(
+            url,
+            content=orjson.dumps(body),
+            headers={"content-type": "application/json"},
+            timeout=60,
+        )
+        reply.raise_for_status()
+        errors = reply.json().get("insertErrors")
+        if errors:
+            raise RuntimeError(f"insertAll refused rows: {errors[:3]}")
+
+
+def read_alerts(folder: Path = ZTF_DIR) -> list[dict[str, Any]]:
+    """The sample ZTF alerts, decoded with their own writer schemas."""
+    alerts = []
+    for path in sorted(folder.glob("*.avro")):
+        with path.open("rb") as handle:
+            alerts.extend(fastavro.reader(handle))
+    return alerts
+
+
+def table_row(fields: list[dict[str, Any]], record: dict[str, Any]) -> dict[str, Any]:
+    """The part of an alert that a table with ``fields`` holds (cutouts are not in it)."""
+    row: dict[str, Any] = {}
+    for field in fields:
+        name = field["name"]
+        if name not in record:
+            continue
+        value = record[name]
+        if field["type"] in ("RECORD", "STRUCT") and value is not None:
+            if field.get("mode") == "REPEATED":
+                value = [table_row(field["fields"], item) for item in value]
+            else:
+                value = table_row(field["fields"], value)
+        row[name] = value
+    return row
+
+
+def load_schema() -> list[dict[str, Any]]:
+    fields: list[dict[str, Any]] = orjson.loads(SCHEMA_FILE.read_bytes())
+    return fields
+
+
+def load_sample_alerts(host: str, table: str = ZTF_TABLE) -> list[dict[str, Any]]:
+    """``table`` with Pitt-Google's schema, holding the sample alerts; returns them."""
+    schema = load_schema()
+    records = read_alerts()
+    create_table(host, table, schema)
+    insert_rows(host, table, [table_row(schema, r) for r in records])
+    return records
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m tests.query.bqemu",
+        description="Run COMMAND against a BigQuery emulator holding the sample ZTF alerts.",
+    )
+    parser.add_argument("command", nargs=argparse.REMAINDER, help="-- COMMAND ARGS...")
+    command = parser.parse_args(argv).command
+    command = command[1:] if command[:1] == ["--"] else command
+    project = os.environ.get("GOOGLE_CLOUD_PROJECT") or "pgb-demo"
+    with BigQueryEmulator(project) as host:
+        alerts = load_sample_alerts(host)
+        print(f"bqemulator on {host}: {ZTF_TABLE} holds {len(alerts)} alerts", file=sys.stderr)
+        env = {**os.environ, "BIGQUERY_EMULATOR_HOST": host, "GOOGLE_CLOUD_PROJECT": project}
+        if not command:
+            print(f"export BIGQUERY_EMULATOR_HOST={host}; Ctrl-C stops it", file=sys.stderr)
+            try:
+                while True:
+                    time.sleep(3600)
+            except KeyboardInterrupt:
+                return 0
+        return subprocess.call(command, env=env)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
