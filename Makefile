@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo demo-query test lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,11 @@ demo: $(STAMP)
 	@command -v jq >/dev/null || { echo "make demo: needs jq (apt-get install jq)"; exit 1; }
 	$(BIN)/python -m pittgoogle_cli.emulator run --publish tests/data/ztf --loop 50 -- \
 	  sh -c '$(BIN)/pgb pull ztf-loop --max 100 | jq -c "{objectId, candid, mag: .candidate.magpsf}"'
+
+# pgb query on the BigQuery emulator (installed into .bqvenv on first use) holding
+# Pitt-Google's ztf.alerts_v4_02 table filled with the shipped alerts.
+demo-query: $(STAMP)
+	$(BIN)/python -m tests.query.bqemu -- $(BIN)/pgb query --objectId ZTF17aaarzyp
 
 lint: $(STAMP)
 	$(BIN)/ruff check pittgoogle_cli tests
