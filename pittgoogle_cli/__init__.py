@@ -23,12 +23,14 @@ from .bigquery import BigQueryClient
 from .bigquery_pager import QueryResult
 from .bigquery_sql import Query, TableId, alerts_query
 from .decode import Decoder
+from .filters import classtar_filter, load_filter, load_filters
 from .models import Alert, SchemaInfo
 from .pipeline import PullSettings, alerts, open_stream
 from .processing import Processing
 from .schemas import SchemaRegistry
 from .shapes import ShapeOptions
 from .stream import AlertStream, Counts, StreamOptions
+from .where import where_filter
 
 __version__ = "0.1.0"
 
@@ -66,7 +68,11 @@ __all__ = [
     "__version__",
     "alerts",
     "alerts_query",
+    "classtar_filter",
     "default_token_source",
+    "load_filter",
+    "load_filters",
     "open_stream",
     "resolve_project",
+    "where_filter",
 ]

@@ -76,7 +76,7 @@ def build_filters(
         from .filters import classtar_filter
 
         chosen.append(classtar_filter(classtar_threshold, classtar))
-    if where:
+    if where is not None:
         from .where import where_filter
 
         chosen.append(where_filter(where))
