@@ -15,6 +15,7 @@ from typing import Any
 
 from . import fields
 from ._exceptions import ConfigError
+from ._files import safe_component
 from .models import Alert
 from .render import envelope, render_line
 from .tom import to_tom
@@ -76,8 +77,7 @@ def project(record: dict[str, Any], paths: Sequence[tuple[str, ...]]) -> dict[st
 
 def cutout_name(record: dict[str, Any], kind: str, data: bytes) -> str:
     """``<objectId>_<candid>_<kind>.fits.gz`` (``.fits`` when the bytes are not gzipped)."""
-    stem = f"{fields.object_id(record)}_{fields.candid(record)}_{kind}"
-    stem = "".join(c if c.isalnum() or c in "-_." else "_" for c in stem).lstrip(".")
+    stem = safe_component(f"{fields.object_id(record)}_{fields.candid(record)}_{kind}")
     return f"{stem}.fits.gz" if data[:2] == b"\x1f\x8b" else f"{stem}.fits"
 
 

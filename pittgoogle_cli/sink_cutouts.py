@@ -7,9 +7,10 @@ from pathlib import Path
 
 import anyio
 
+from ._files import fsync_dirs, write_atomic
 from .models import Alert
 from .shapes import cutout_name, cutouts
-from .sinks import Sink, _write_durably
+from .sinks import Sink
 
 
 class CutoutFolderSink:
@@ -25,7 +26,8 @@ class CutoutFolderSink:
         self.folder.mkdir(parents=True, exist_ok=True)
         for alert in alerts:
             for kind, data in cutouts(alert.record).items():
-                _write_durably(self.folder / cutout_name(alert.record, kind, data), data)
+                write_atomic(self.folder / cutout_name(alert.record, kind, data), data)
+        fsync_dirs([self.folder])
 
     async def write(self, alerts: Sequence[Alert]) -> None:
         await anyio.to_thread.run_sync(self._write_files, alerts)

@@ -19,6 +19,7 @@ import orjson
 import platformdirs
 
 from ._exceptions import PgbError
+from ._files import safe_component, write_atomic
 from .models import Alert
 from .pubsub_rest import ReceivedMessage
 from .render import render_alert
@@ -115,7 +116,7 @@ class DeadLetterFolder:
     def put(self, received: ReceivedMessage, error: BaseException) -> Path:
         self.folder.mkdir(parents=True, exist_ok=True)
         message = received.message
-        stem = _safe_stem(message.message_id) or uuid.uuid4().hex
+        stem = safe_component(message.message_id) or uuid.uuid4().hex
         details = {
             "error": f"{type(error).__name__}: {error}",
             "traceback": "".join(traceback.format_exception(error)),
@@ -124,21 +125,8 @@ class DeadLetterFolder:
             "attributes": message.attributes,
             "size": len(message.data),
         }
-        _write_durably(self.folder / f"{stem}.bin", message.data)
+        write_atomic(self.folder / f"{stem}.bin", message.data)
         path = self.folder / f"{stem}.json"
-        _write_durably(path, orjson.dumps(details, option=orjson.OPT_INDENT_2))
+        write_atomic(path, orjson.dumps(details, option=orjson.OPT_INDENT_2))
         self.count += 1
         return path
-
-
-def _safe_stem(message_id: str) -> str:
-    return "".join(c for c in message_id if c.isalnum() or c in "-_.")[:200]
-
-
-def _write_durably(path: Path, data: bytes) -> None:
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    with tmp.open("wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    tmp.replace(path)

@@ -1,0 +1,109 @@
+"""``open_sink`` picks the output from ``--format`` or the name of ``--out``."""
+
+from __future__ import annotations
+
+import sys
+
+import anyio
+import pytest
+
+from pittgoogle_cli import ConfigError
+from pittgoogle_cli.outputs import open_sink, output_format
+from pittgoogle_cli.render import render_alert
+from pittgoogle_cli.sink_avro import AvroFolderSink
+from pittgoogle_cli.sink_gzip import GzipJsonLinesSink
+from pittgoogle_cli.sink_parquet import ParquetDatasetSink
+from pittgoogle_cli.sink_sqlite import SqliteSink
+from pittgoogle_cli.sinks import JsonLinesFileSink, JsonLinesSink
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("alerts.jsonl", JsonLinesFileSink),
+        ("ALERTS.JSONL", JsonLinesFileSink),
+        ("alerts.jsonl.gz", GzipJsonLinesSink),
+        ("alerts.sqlite", SqliteSink),
+        ("alerts.db", SqliteSink),
+        ("alerts.parquet", ParquetDatasetSink),
+        ("avro/", AvroFolderSink),
+    ],
+)
+def test_the_suffix_chooses_the_sink(tmp_path, name, expected):
+    sink = open_sink(f"{tmp_path}/{name}", None, render_alert)
+    assert type(sink) is expected
+    anyio.run(sink.aclose)
+
+
+@pytest.mark.parametrize("out", [None, "-"])
+def test_no_out_is_json_lines_on_stdout(out):
+    assert type(open_sink(out, None, render_alert)) is JsonLinesSink
+
+
+def test_an_existing_folder_gets_avro_files(tmp_path):
+    assert output_format(str(tmp_path)) == "avro"
+
+
+@pytest.mark.parametrize(
+    ("name", "fmt", "expected"),
+    [
+        ("alerts.txt", "jsonl", JsonLinesFileSink),
+        ("alerts.txt.gz", "jsonl", GzipJsonLinesSink),
+        ("keep", "avro", AvroFolderSink),
+        ("alerts.data", "sqlite", SqliteSink),
+        ("alerts.jsonl", "parquet", ParquetDatasetSink),
+    ],
+)
+def test_format_wins_over_the_suffix(tmp_path, name, fmt, expected):
+    sink = open_sink(str(tmp_path / name), fmt, render_alert)
+    assert type(sink) is expected
+    anyio.run(sink.aclose)
+
+
+def test_an_unknown_suffix_is_a_config_error_listing_the_choices(tmp_path):
+    with pytest.raises(ConfigError) as caught:
+        open_sink(str(tmp_path / "alerts.csv"), None, render_alert)
+    assert caught.value.exit_code == 2
+    message = str(caught.value)
+    for choice in (".jsonl", ".jsonl.gz", ".sqlite", ".db", ".parquet", "folder", "--format"):
+        assert choice in message
+    assert not (tmp_path / "alerts.csv").exists()
+
+
+@pytest.mark.parametrize(
+    ("out", "fmt", "match"),
+    [
+        ("x.jsonl", "csv", "unknown --format 'csv'"),
+        (None, "sqlite", "give --out PATH"),
+        ("missing/alerts.sqlite", None, "does not exist"),
+    ],
+)
+def test_bad_combinations_are_config_errors(tmp_path, monkeypatch, out, fmt, match):
+    monkeypatch.chdir(tmp_path)
+    with pytest.raises(ConfigError, match=match):
+        open_sink(out, fmt, render_alert)
+
+
+def test_parquet_without_pyarrow_says_what_to_install(tmp_path, monkeypatch):
+    for name in ("pyarrow", "pyarrow.parquet"):
+        monkeypatch.setitem(sys.modules, name, None)
+    for name in ("pittgoogle_cli.sink_parquet", "pittgoogle_cli.arrow_schema"):
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    with pytest.raises(ConfigError, match=r"pip install 'pittgoogle-cli\[parquet\]'"):
+        open_sink(str(tmp_path / "alerts.parquet"), None, render_alert)
+
+
+def test_a_format_given_as_an_enum_member_works(tmp_path):
+    from enum import Enum
+
+    class Format(str, Enum):
+        sqlite = "sqlite"
+
+    assert output_format(str(tmp_path / "x"), Format.sqlite) == "sqlite"
+
+
+@pytest.mark.parametrize(("name", "fmt"), [("alerts.parquet", None), ("keep", "avro")])
+def test_a_file_where_a_folder_output_goes_is_refused(tmp_path, name, fmt):
+    (tmp_path / name).write_bytes(b"not a folder")
+    with pytest.raises(ConfigError, match="is a file"):
+        open_sink(str(tmp_path / name), fmt, render_alert)
