@@ -125,3 +125,34 @@ def test_schemaless_avro_with_a_schema_file(tmp_path: Path):
     done = pgb("decode", str(bare), "--schema", str(copied / schema.name))
     assert done.returncode == 0, done.stderr
     assert orjson.loads(done.stdout) == reference((DATA / "lsst/lsst.v9_0.avro").read_bytes())
+
+
+def test_an_alert_with_no_history_and_null_fields_flows_everywhere(tmp_path: Path):
+    source = next(p for p in PACKETS if "v4_02" in p.name).read_bytes()
+    reader = fastavro.reader(io.BytesIO(source))
+    alert = next(reader)
+    alert["prv_candidates"] = None
+    alert["fp_hists"] = None
+    alert["cutoutScience"] = None
+    alert["candidate"] = {k: None if k in ("classtar", "drb", "sgscore1") else v
+                          for k, v in alert["candidate"].items()}  # fmt: skip
+    bare = io.BytesIO()
+    fastavro.writer(bare, reader.writer_schema, [alert])
+    path = tmp_path / "bare.avro"
+    path.write_bytes(bare.getvalue())
+
+    for args in (
+        ["--lite"],
+        ["--format", "tom"],
+        ["--where", "candidate.drb > 0.5 or candidate.magpsf < 30"],
+        ["--classtar-threshold", "0.5"],
+        ["--cutouts", "drop", "--fields", "candidate.classtar,prv_candidates"],
+        ["--out", str(tmp_path / "x.sqlite")],
+        ["--out", str(tmp_path / "x.parquet")],
+        ["--out", str(tmp_path / "avro") + "/"],
+    ):
+        done = pgb("decode", str(path), *args)
+        assert done.returncode == 0, (args, done.stderr)
+    lite = orjson.loads(pgb("decode", str(path), "--lite").stdout)
+    assert lite["classtar"] is None and lite["candid"] == alert["candid"]
+    assert pgb("decode", str(path), "--classtar-threshold", "0.5").stdout == b""
