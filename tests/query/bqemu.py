@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -29,6 +28,8 @@ from typing import Any
 import fastavro
 import httpx
 import orjson
+
+from pittgoogle_cli.emulator import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV = ROOT / ".bqvenv"
@@ -63,13 +64,6 @@ def ensure_venv(timeout: float = 900) -> None:
         if done.returncode != 0:
             raise EmulatorUnavailable(f"{' '.join(step[:4])}... failed:\n{done.stderr[-2000:]}")
     STAMP.touch()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class BigQueryEmulator:
