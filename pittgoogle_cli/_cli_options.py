@@ -30,6 +30,21 @@ class Side(str, Enum):
     lt = "lt"
 
 
+CredentialsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--credentials",
+        dir_okay=False,
+        help="A service-account key (JSON) to use instead of your login "
+        "[default: $GOOGLE_APPLICATION_CREDENTIALS].",
+    ),
+]
+ProjectOption = Annotated[
+    str | None,
+    typer.Option(envvar="GOOGLE_CLOUD_PROJECT", help="Your Google Cloud project."),
+]
+
+
 SchemaDirs = Annotated[
     list[Path] | None,
     typer.Option(

@@ -17,13 +17,13 @@ from __future__ import annotations
 import contextlib
 import os
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 
 import httpx
 
 from ._exceptions import ConfigError, CostTooHigh, PgbError
 from ._http import RestClient, RetryPolicy, TokenSource
-from .auth import default_token_source
 from .bigquery_pager import Pages, QueryResult, checked
 from .bigquery_rest import (
     PRICE_PER_TIB_USD,
@@ -84,18 +84,22 @@ class BigQueryClient:
         tokens: TokenSource | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         retry: RetryPolicy | None = None,
+        credentials: Path | None = None,
     ) -> None:
+        if emulator_host is None:
+            emulator_host = os.environ.get(EMULATOR_ENV) or None
+        self.emulator = emulator_host is not None
+        if tokens is None and not self.emulator:
+            from .auth import default_token_source, resolve_project  # only off the emulator
+
+            project = resolve_project(project, credentials=credentials)
+            tokens = default_token_source(False, credentials=credentials, project=project)
         if not project:
             raise ConfigError(
                 "no Google Cloud project to run the query in (and pay for it): "
                 "pass --project or set GOOGLE_CLOUD_PROJECT"
             )
         self.project = project
-        if emulator_host is None:
-            emulator_host = os.environ.get(EMULATOR_ENV) or None
-        self.emulator = emulator_host is not None
-        if tokens is None:
-            tokens = default_token_source(emulator=self.emulator)
         self._http = httpx.AsyncClient(
             transport=transport,
             timeout=httpx.Timeout(60.0, connect=10.0),

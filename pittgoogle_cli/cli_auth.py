@@ -11,16 +11,17 @@ import os
 import time
 import webbrowser
 from datetime import datetime, timezone
-from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import orjson
 import typer
 
-from . import oauth_login
 from ._cli_app import app, run, stderr
-from .auth import AuthStatus, auth_status, find_token_source
-from .token_cache import Login
+from ._cli_options import CredentialsOption, ProjectOption
+
+if TYPE_CHECKING:
+    from .auth import AuthStatus
+    from .token_cache import Login
 
 auth_app = typer.Typer(
     name="auth",
@@ -29,22 +30,8 @@ auth_app = typer.Typer(
 )
 app.add_typer(auth_app)
 
+
 # Shared with the commands that call Google (pull, query): defined once, here.
-CredentialsOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--credentials",
-        dir_okay=False,
-        help="A service-account key (JSON) to use instead of your login "
-        "[default: $GOOGLE_APPLICATION_CREDENTIALS].",
-    ),
-]
-ProjectOption = Annotated[
-    str | None,
-    typer.Option(envvar="GOOGLE_CLOUD_PROJECT", help="Your Google Cloud project."),
-]
-
-
 def _tell(message: str) -> None:
     stderr.print(message, markup=False, soft_wrap=True)
 
@@ -62,6 +49,8 @@ def login(
 ) -> None:
     """Log in to Google in a browser once; pgb refreshes the login by itself afterwards."""
 
+    from . import oauth_login
+
     async def main() -> Login:
         client = oauth_login.oauth_client()
         opener = None if no_browser else webbrowser.open
@@ -78,6 +67,8 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
 ) -> None:
     """Which credentials pgb uses, for which account and project, until when (never a token)."""
+    from .auth import auth_status
+
     found = run(lambda: auth_status(credentials, project))
     if as_json:
         typer.echo(orjson.dumps(dataclasses.asdict(found)).decode())
@@ -106,6 +97,8 @@ def status_lines(found: AuthStatus) -> list[str]:
 @auth_app.command()
 def logout() -> None:
     """Revoke pgb's login at Google and delete it from this machine."""
+    from . import oauth_login
+
     path, problem = run(oauth_login.logout)
     if path is None:
         _tell("pgb: not logged in with `pgb auth login`; nothing to do")
@@ -123,6 +116,8 @@ def print_token(credentials: CredentialsOption = None) -> None:
     """Print an access token for curl and friends (the only command that prints one)."""
 
     async def main() -> str:
+        from .auth import find_token_source
+
         return await find_token_source(credentials).token()
 
     typer.echo(run(main))

@@ -13,7 +13,6 @@ from rich.console import Console
 
 from . import _cli_options as opt
 from ._cli_app import app, run, stderr
-from .cli_auth import CredentialsOption, ProjectOption
 from .pipeline import PullOutcome, PullSettings, open_stream, run_pull
 from .progress import live_progress
 from .pubsub_rest import PITT_GOOGLE_PROJECT
@@ -28,8 +27,8 @@ def pull(
             "on Pitt-Google's topic of the same name if missing."
         ),
     ],
-    project: ProjectOption = None,
-    credentials: CredentialsOption = None,
+    project: opt.ProjectOption = None,
+    credentials: opt.CredentialsOption = None,
     topic: Annotated[
         str | None, typer.Option(help="Topic to attach a new subscription to [default: NAME].")
     ] = None,
@@ -55,7 +54,7 @@ def pull(
     ] = False,
     empty_wait: Annotated[
         float, typer.Option(min=0, help="Quiet time that counts as drained.")
-    ] = 2.0,
+    ] = 1.0,
     concurrency: Annotated[int, typer.Option(min=1, max=64, help="Pull requests in flight.")] = 4,
     dead_letter: Annotated[
         Path | None,

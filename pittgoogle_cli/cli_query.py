@@ -8,12 +8,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
 import typer
 
 from ._cli_app import app, run, stderr
+from ._cli_options import CredentialsOption
 from ._exceptions import ConfigError
 from .bigquery import BigQueryClient, Estimate
 from .bigquery_pager import QueryResult
@@ -47,6 +49,7 @@ class QueryOptions:
     dry_run: bool
     page_size: int | None
     quiet: bool
+    credentials: Path | None = None
 
 
 @app.command()
@@ -90,6 +93,7 @@ def query(
         str | None,
         typer.Option(envvar="GOOGLE_CLOUD_PROJECT", help="Your project: runs and pays for it."),
     ] = None,
+    credentials: CredentialsOption = None,
     max_bytes: Annotated[
         str,
         typer.Option(
@@ -121,7 +125,7 @@ def query(
     options = QueryOptions(
         list(object_ids or []), candid, sql, list(params or []), max_rows, table, columns,
         full, output, int64_as_string, project, max_bytes, price_per_tib, dry_run,
-        page_size, quiet,
+        page_size, quiet, credentials,
     )  # fmt: skip
     try:
         run(lambda: _query(options))
@@ -141,7 +145,7 @@ async def _query(options: QueryOptions) -> None:
         cap = parse_size(options.max_bytes)
     except ValueError as exc:
         raise ConfigError(f"--max-bytes: {exc}") from None
-    async with BigQueryClient(options.project) as bq:
+    async with BigQueryClient(options.project, credentials=options.credentials) as bq:
         estimate = await bq.estimate(the_query, max_bytes=cap, price_per_tib=options.price_per_tib)
         _say_cost(options, estimate, cap, bq.emulator)
         if options.dry_run:

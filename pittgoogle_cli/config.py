@@ -15,13 +15,19 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import platformdirs
+
 from ._exceptions import ConfigError
-from .token_cache import config_dir
 
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover
     import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
+
+
+def config_dir() -> Path:
+    """``~/.config/pgb`` on Linux (XDG), the platform's usual place elsewhere."""
+    return Path(platformdirs.user_config_dir("pgb", appauthor=False))
 
 
 def config_path() -> Path:

@@ -24,7 +24,6 @@ import anyio
 import anyio.lowlevel
 
 from ._exceptions import DecodeError
-from .auth import resolve_project
 from .decode import Decoder
 from .models import Alert
 from .processing import Processing
@@ -49,7 +48,7 @@ class PullSettings:
     max_alerts: int | None = None
     timeout: float | None = None
     until_empty: bool = False
-    empty_wait: float = 2.0
+    empty_wait: float = 1.0
     dead_letter_dir: Path | None = None
     emulator_host: str | None = None  # None: read PUBSUB_EMULATOR_HOST
     credentials: Path | None = None  # None: GOOGLE_APPLICATION_CREDENTIALS, login, ADC...
@@ -68,6 +67,8 @@ async def open_stream(
     if emulator:  # no credentials: the project is only a name
         project = settings.project or os.environ.get("GOOGLE_CLOUD_PROJECT") or None
     else:
+        from .auth import resolve_project
+
         project = resolve_project(settings.project, credentials=settings.credentials)
     name = subscription_name(settings.subscription, project)
     topic = None

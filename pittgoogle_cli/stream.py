@@ -39,7 +39,7 @@ class StreamOptions:
     pull_size: int = 100
     ack_deadline: int = 60
     until_empty: bool = False
-    empty_wait: float = 2.0
+    empty_wait: float = 1.0
 
 
 @dataclass(slots=True)

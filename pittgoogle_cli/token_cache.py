@@ -15,18 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
 from ._exceptions import AuthError
+from .config import config_dir
 from .credentials import UserCredentials
 from .google_oauth import TOKEN_URI, AccessToken
 
 _KIND = "pgb_login"
-
-
-def config_dir() -> Path:
-    """``~/.config/pgb`` on Linux (XDG), the platform's usual place elsewhere."""
-    return Path(platformdirs.user_config_dir("pgb", appauthor=False))
 
 
 def cache_path() -> Path:
