@@ -82,7 +82,9 @@ class AlertStream:
         self._empty_streak = 0
         self._quiet_pulls = 0
         self._deadline = self.options.ack_deadline
-        send, receive = anyio.create_memory_object_stream[Batch](self.options.concurrency)
+        # No buffer: a puller holds its batch until the writer takes it, so at most
+        # `concurrency` pulled batches wait (each ~8 MB of ZTF alerts): memory stays flat.
+        send, receive = anyio.create_memory_object_stream[Batch](0)
         self._send: MemoryObjectSendStream[Batch] = send
         self._receive: MemoryObjectReceiveStream[Batch] = receive
         self._receive_scope: anyio.CancelScope | None = None
