@@ -1,0 +1,263 @@
+"""``python -m bench [--alerts N] [--runs R] [--heap 1g]``: see ``bench/__init__.py``."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from importlib import metadata
+from pathlib import Path
+from types import FrameType
+from typing import Any
+
+import orjson
+
+from pittgoogle_cli.emulator import PubSubEmulator, create_topic
+from pittgoogle_cli.pubsub_rest import PITT_GOOGLE_PROJECT
+
+from . import micro, report
+from .harness import (
+    SUB_PROJECT,
+    ProcStats,
+    RunResult,
+    delete_subscription,
+    drain_rest,
+    fill,
+    load_alerts,
+    new_subscription,
+    run_consumer,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / ".bench"
+TOPIC = f"projects/{PITT_GOOGLE_PROJECT}/topics/ztf-bench"
+CONTENDERS = ("pgb", "google-cloud-pubsub")
+
+
+def _parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--alerts", type=int, default=2000, help="N alerts per run")
+    parser.add_argument("--runs", type=int, default=3, help="timed runs per contender")
+    parser.add_argument(
+        "--flat-factor",
+        type=int,
+        default=4,
+        help="each contender also runs once with N*this alerts (flat memory); 1: skip",
+    )
+    parser.add_argument("--warmup", type=int, default=8000, help="alerts to warm the emulator")
+    parser.add_argument("--heap", default="1g", help="the emulator's -Xmx")
+    parser.add_argument("--no-micro", action="store_true", help="skip the microbenchmarks")
+    parser.add_argument(
+        "--pgb-arg",
+        action="append",
+        default=[],
+        metavar="ARG",
+        help="one more argument for pgb pull, e.g. --pgb-arg=--concurrency=2 (repeatable)",
+    )
+    parser.add_argument("--data", type=Path, default=ROOT / "tests/data/ztf", help="*.avro alerts")
+    parser.add_argument("--out", type=Path, default=OUT / "results.json", help="results JSON")
+    return parser.parse_args(argv)
+
+
+def _on_sigterm(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)  # unwinds through the finally that stops the emulator
+
+
+def _say(text: str) -> None:
+    print(f"bench: {text}", file=sys.stderr, flush=True)
+
+
+class Bench:
+    def __init__(
+        self, args: argparse.Namespace, emulator: PubSubEmulator, jvm: int, payloads: list[bytes]
+    ) -> None:
+        self.args, self.host, self.jvm, self.payloads = args, emulator.host, jvm, payloads
+        self.emulator = emulator
+        self.runs_dir = OUT / "runs"
+        self.runs_dir.mkdir(parents=True, exist_ok=True)
+        self.env = {
+            **os.environ,
+            "PUBSUB_EMULATOR_HOST": self.host,
+            "GOOGLE_CLOUD_PROJECT": SUB_PROJECT,
+            "PGB_DEAD_LETTER_DIR": str(OUT / "dead-letter"),
+            "PYTHONPATH": str(ROOT),
+        }
+        bin_dir = Path(sys.executable).parent
+        pgb = bin_dir / "pgb"
+        self.pgb = [str(pgb)] if pgb.exists() else [sys.executable, "-m", "pittgoogle_cli"]
+
+    def alive(self) -> bool:
+        process = self.emulator._process
+        return process is not None and process.poll() is None
+
+    def warm_up(self) -> dict[str, Any]:
+        n = self.args.warmup
+        before = ProcStats.of(self.jvm)
+        sub = new_subscription(self.host, TOPIC, "warmup")
+        publish_s = drain_s = 0.0
+        got = 0
+        for start in range(0, n, 2000):  # in chunks: a backlog lives in the emulator's heap
+            chunk = min(2000, n - start)
+            publish_s += fill(self.host, TOPIC, self.payloads, chunk)
+            started = time.monotonic()
+            got += drain_rest(self.host, sub, chunk)
+            drain_s += time.monotonic() - started
+        delete_subscription(self.host, sub)
+        after = ProcStats.of(self.jvm)
+        _say(f"warm-up: {got} alerts through the emulator ({publish_s:.1f} s + {drain_s:.1f} s)")
+        return {
+            "alerts": got,
+            "publish_s": publish_s,
+            "drain_s": drain_s,
+            "emulator_cpu_s": after.cpu_s - before.cpu_s,
+        }
+
+    def run(self, contender: str, n: int, run: int) -> RunResult:
+        sub = new_subscription(self.host, TOPIC, "pgb" if contender == "pgb" else "peer")
+        result = RunResult(contender, n, run)
+        out = self.runs_dir / f"{sub}.jsonl"
+        try:
+            self._measure(result, sub, out)
+        except Exception as exc:  # one failed run is reported; a dead emulator stops all
+            if not self.alive():
+                raise RuntimeError(f"the emulator died (see {OUT / 'emulator.log'})") from exc
+            result.error = f"{type(exc).__name__}: {exc}"
+        finally:
+            for suffix in (".jsonl", ".stderr", ".maxrss"):
+                out.with_suffix(suffix).unlink(missing_ok=True)
+            delete_subscription(self.host, sub)
+        label = "warm-up" if run == 0 else f"run {run}"
+        _say(
+            f"{contender:<20} {label:<8} {n} alerts: {result.lines} lines, {result.wall_s:.2f} s "
+            f"wall ({result.rate:.0f}/s), last line {result.last_line_s or 0:.2f} s, "
+            f"peak RSS {result.peak_rss_mb:.0f} MB, load {result.load_1m:.2f}"
+            + ("" if result.ok else f"  FAILED rc={result.returncode} {result.error[-300:]}")
+        )
+        time.sleep(1.0)  # garbage collection time for the emulator between runs
+        return result
+
+    def _measure(self, result: RunResult, sub: str, out: Path) -> None:
+        n, contender = result.alerts, result.contender
+        result.publish_s = fill(self.host, TOPIC, self.payloads, n)
+        time.sleep(0.5)  # let the emulator settle after the publishing burst
+        if contender == "pgb":
+            argv = [*self.pgb, "pull", sub, "--until-empty", "--quiet", *self.args.pgb_arg]
+        else:
+            argv = [sys.executable, "-m", "bench.gcp_peer", sub, "--alerts", str(n)]
+            argv += ["--out", str(out)]
+        before = ProcStats.of(self.jvm)
+        run_consumer(
+            result,
+            argv,
+            self.env,
+            out,
+            timeout=120 + n * 0.1,
+            stdout_is_out=contender == "pgb",
+        )
+        result.emulator_cpu_s = ProcStats.of(self.jvm).cpu_s - before.cpu_s
+        result.load_1m = os.getloadavg()[0]
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parse(argv)
+    signal.signal(signal.SIGTERM, _on_sigterm)
+    payloads = load_alerts(args.data)
+    if not payloads:
+        raise SystemExit(f"bench: no .avro alerts in {args.data}")
+    OUT.mkdir(exist_ok=True)
+    results: dict[str, Any] = {
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "config": {
+            "alerts": args.alerts,
+            "runs": args.runs,
+            "flat_factor": args.flat_factor,
+            "warmup": args.warmup,
+            "heap": args.heap,
+            "pgb_command": " ".join(["pgb pull SUB --until-empty --quiet", *args.pgb_arg]),
+            "peer_command": "python -m bench.gcp_peer SUB --alerts N --out FILE",
+            "files": len(payloads),
+            "mean_alert_bytes": sum(map(len, payloads)) / len(payloads),
+        },
+        "machine": {"cpus": os.cpu_count(), "load_at_start": os.getloadavg()},
+        "versions": _versions(),
+    }
+    if not args.no_micro:
+        _say("microbenchmarks (in-process, no emulator)...")
+        results["micro"] = micro.run(payloads)
+    emulator = PubSubEmulator(heap=args.heap, log=OUT / "emulator.log")
+    runs: list[RunResult] = []
+    try:
+        host = emulator.start()
+        assert emulator._process is not None
+        jvm = emulator._process.pid  # the launcher execs java: this is the JVM
+        _say(f"emulator at {host} (pid {jvm}, -Xmx{args.heap})")
+        create_topic(host, TOPIC)
+        bench = Bench(args, emulator, jvm, payloads)
+        results["warmup"] = bench.warm_up()
+        for contender in CONTENDERS:  # one untimed round: the gRPC path warms up too
+            runs.append(bench.run(contender, args.alerts, 0))
+        for run in range(1, args.runs + 1):
+            order = CONTENDERS if run % 2 else CONTENDERS[::-1]
+            for contender in order:
+                runs.append(bench.run(contender, args.alerts, run))
+        if args.flat_factor > 1:
+            big = args.alerts * args.flat_factor
+            for contender in CONTENDERS:
+                runs.append(bench.run(contender, big, 1))
+        results["emulator"] = _proc(jvm)
+    finally:
+        emulator.stop()
+    results["machine"]["load_at_end"] = os.getloadavg()
+    results["runs"] = [r.as_dict() for r in runs]
+    results["summary"] = report.summarise(runs, args.alerts, args.flat_factor)
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
+    print(report.table(results))
+    print(f"\nresults: {args.out}")
+    return 0 if all(r.ok for r in runs) else 1
+
+
+def _versions() -> dict[str, str]:
+    """What was measured: pgb's commit (and whether its tree had changes) and the libraries."""
+    out = {"python": sys.version.split()[0]}
+    for name in (
+        "pittgoogle-cli",
+        "google-cloud-pubsub",
+        "grpcio",
+        "fastavro",
+        "msgspec",
+        "orjson",
+    ):
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = "missing"
+    git = ["git", "-C", str(ROOT)]
+    try:
+        head = subprocess.run(
+            [*git, "rev-parse", "--short", "HEAD"], capture_output=True, text=True
+        )
+        changed = subprocess.run(
+            [*git, "status", "--porcelain", "--", "pittgoogle_cli"], capture_output=True, text=True
+        )
+        out["pgb_commit"] = head.stdout.strip()
+        out["pgb_uncommitted_files"] = str(len(changed.stdout.splitlines()))
+    except OSError:
+        pass
+    return out
+
+
+def _proc(pid: int) -> dict[str, float]:
+    stats = ProcStats.of(pid)
+    return {"cpu_s": stats.cpu_s, "rss_mb": stats.rss_mb, "peak_rss_mb": stats.hwm_mb}
+
+
+if __name__ == "__main__":
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("bench: interrupted (emulator stopped)", file=sys.stderr)
+        sys.exit(130)
