@@ -29,8 +29,8 @@ demo-query: $(STAMP)
 	$(BIN)/python -m tests.query.bqemu -- $(BIN)/pgb query --objectId ZTF17aaarzyp
 
 lint: $(STAMP)
-	$(BIN)/ruff check pittgoogle_cli tests
-	$(BIN)/ruff format --check pittgoogle_cli tests
+	$(BIN)/ruff check pittgoogle_cli tests bench
+	$(BIN)/ruff format --check pittgoogle_cli tests bench
 	$(BIN)/mypy
 
 test: lint

@@ -207,6 +207,8 @@ def _main(argv: list[str] | None = None) -> int:
     run.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args(argv)
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
+    # SIGTERM (a timeout, a CI runner) must unwind the with-block too, or the JVM lives on.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     with PubSubEmulator() as host:
         create_topic(host, args.topic)
         if args.subscription:
