@@ -19,7 +19,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from types import TracebackType
 
@@ -62,6 +62,24 @@ def free_port() -> int:
         return port
 
 
+def wait_until_ready(
+    process: subprocess.Popen[bytes], ready: Callable[[], bool], within: float
+) -> None:
+    """Poll ``ready()`` every 0.1 s until it is true; RuntimeError if ``process`` exits
+    first or ``within`` seconds pass."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"exited with {process.returncode}")
+        try:
+            if ready():
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError(f"did not answer within {within} s")
+
+
 class PubSubEmulator:
     """``with PubSubEmulator() as host:`` gives ``127.0.0.1:PORT``, ready to use."""
 
@@ -87,18 +105,16 @@ class PubSubEmulator:
         finally:
             if out is not None:
                 out.close()  # the child has its own copy
-        deadline = time.monotonic() + ready_within
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"the Pub/Sub emulator exited with {self._process.returncode}")
-            try:
-                if httpx.get(f"http://{self.host}/", timeout=1).text.strip() == "Ok":
-                    return self.host
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise RuntimeError(f"the Pub/Sub emulator did not answer within {ready_within} s")
+        try:
+            wait_until_ready(
+                self._process,
+                lambda: httpx.get(f"http://{self.host}/", timeout=1).text.strip() == "Ok",
+                ready_within,
+            )
+        except RuntimeError as exc:
+            self.stop()
+            raise RuntimeError(f"the Pub/Sub emulator {exc}") from None
+        return self.host
 
     def stop(self) -> None:
         process, self._process = self._process, None

@@ -29,7 +29,7 @@ import fastavro
 import httpx
 import orjson
 
-from pittgoogle_cli.emulator import free_port
+from pittgoogle_cli.emulator import free_port, wait_until_ready
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV = ROOT / ".bqvenv"
@@ -83,18 +83,16 @@ class BigQueryEmulator:
         log = self._log if self._log else Path(os.devnull)
         with log.open("ab") as out:  # the child keeps its own copy of the descriptor
             self._process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + ready_within
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise EmulatorUnavailable(f"bqemulator exited with {self._process.returncode}")
-            try:
-                if httpx.get(f"http://{self.host}/readyz", timeout=1).status_code == 200:
-                    return self.host
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        self.stop()
-        raise EmulatorUnavailable(f"bqemulator not ready within {ready_within} s")
+        try:
+            wait_until_ready(
+                self._process,
+                lambda: httpx.get(f"http://{self.host}/readyz", timeout=1).status_code == 200,
+                ready_within,
+            )
+        except RuntimeError as exc:
+            self.stop()
+            raise EmulatorUnavailable(f"bqemulator {exc}") from None
+        return self.host
 
     def stop(self) -> None:
         if self._process is None:
