@@ -14,7 +14,7 @@ from .pipeline import FilterFailed, apply_filters
 from .processing import Processing
 from .sinks import Sink
 
-_SUFFIXES = (".avro", ".json", ".bin", ".avsc.bin", ".msg")
+_SUFFIXES = (".avro", ".json", ".bin")
 _BATCH = 100
 
 

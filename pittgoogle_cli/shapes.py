@@ -118,21 +118,32 @@ class ShapeOptions:
 
 
 def make_renderer(options: ShapeOptions) -> Callable[[Alert], bytes]:
-    """One function from an alert to its JSON line, built once (no per-alert branching
-    on options beyond what each shape needs)."""
+    """One function from an alert to its JSON line, built once: the choices between shapes
+    are made here, not per alert."""
+    body = _shape(options)
+    if options.envelope:
+        return lambda alert: render_line({**envelope(alert), "alert": body(alert)})
+    if body is _whole:
+        return lambda alert: render_line(alert.record)
+    return lambda alert: render_line(body(alert))
+
+
+def _whole(alert: Alert) -> dict[str, Any]:
+    return alert.record
+
+
+def _shape(options: ShapeOptions) -> Shape:
     if options.tom:
-        return lambda alert: render_line(tom(alert))
+        return tom
     if options.lite:
-        return lambda alert: render_line(lite(alert))
+        return lite
     paths = parse_fields(options.fields) if options.fields else None
     folder, keep = options.cutout_folder, options.cutouts == "keep"
+    if keep and paths is None:
+        return _whole
 
-    def body(alert: Alert) -> dict[str, Any]:
+    def shaped(alert: Alert) -> dict[str, Any]:
         record = alert.record if keep else without_cutouts(alert.record, folder)
         return project(record, paths) if paths is not None else record
 
-    if options.envelope:
-        return lambda alert: render_line({**envelope(alert), "alert": body(alert)})
-    if keep and paths is None:
-        return lambda alert: render_line(alert.record)
-    return lambda alert: render_line(body(alert))
+    return shaped

@@ -73,3 +73,10 @@ def test_format_tom_gives_toms_generic_alert_fields():
         stamp = datetime.fromisoformat(row["timestamp"].replace("Z", "+00:00"))
         assert abs(stamp - when) < timedelta(milliseconds=1)
         assert alert["objectId"] in row["url"]
+
+
+def test_envelope_wraps_any_shape():
+    for row in decode("--lite", "--envelope"):
+        assert set(row) == {"messageId", "publishTime", "attributes", "alert"}
+        assert row["alert"]["objectId"] == ALERTS[row["alert"]["candid"]]["objectId"]
+        assert row["messageId"].endswith(".avro")  # pgb decode: the file's name
