@@ -18,10 +18,11 @@ install: $(STAMP)
 
 # The local Pub/Sub emulator publishing the shipped real ZTF alerts in a loop (like
 # Pitt-Google's ztf-loop topic), pgb creating its subscription and pulling 100 of them.
+# --int64-as-string: jq 1.6 (Debian 12's) would print candid rounded.
 demo: $(STAMP)
 	@command -v jq >/dev/null || { echo "make demo: needs jq (apt-get install jq)"; exit 1; }
 	$(BIN)/python -m pittgoogle_cli.emulator run --publish tests/data/ztf --loop 50 -- \
-	  sh -c '$(BIN)/pgb pull ztf-loop --max 100 | jq -c "{objectId, candid, mag: .candidate.magpsf}"'
+	  sh -c '$(BIN)/pgb pull ztf-loop --max 100 --int64-as-string | jq -c "{objectId, candid, mag: .candidate.magpsf}"'
 
 # pgb query on the BigQuery emulator (installed into .bqvenv on first use) holding
 # Pitt-Google's ztf.alerts_v4_02 table filled with the shipped alerts.

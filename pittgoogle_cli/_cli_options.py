@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from ._exceptions import ConfigError
 from .processing import Processing, build_filters
 from .shapes import ShapeOptions
 
@@ -84,9 +85,11 @@ ClasstarThreshold = Annotated[
     typer.Option(min=0, max=1, help="Star/galaxy cut on ZTF's classtar.", rich_help_panel=_FILTER),
 ]
 ClasstarSide = Annotated[
-    Side,
+    Side | None,
     typer.Option(
-        "--classtar", help="Keep classtar above (gt) or below (lt).", rich_help_panel=_FILTER
+        "--classtar",
+        help="Keep classtar above (gt, the default) or below (lt) the threshold.",
+        rich_help_panel=_FILTER,
     ),
 ]
 Lite = Annotated[
@@ -118,6 +121,14 @@ Envelope = Annotated[
         rich_help_panel=_SHAPE,
     ),
 ]
+Int64AsString = Annotated[
+    bool,
+    typer.Option(
+        "--int64-as-string",
+        help="Integers above 2^53 (candid, diaSourceId) as strings: jq 1.6 rounds them.",
+        rich_help_panel=_SHAPE,
+    ),
+]
 Out = Annotated[
     str | None,
     typer.Option(
@@ -140,21 +151,30 @@ def processing(
     filters: list[str] | None,
     where: str | None,
     classtar_threshold: float | None,
-    classtar: Side,
+    classtar: Side | None,
     lite: bool,
     fields: str | None,
     cutouts: str,
     envelope: bool,
     out: str | None,
     out_format: Format | None,
+    int64_as_string: bool,
 ) -> Processing:
+    if classtar is not None and classtar_threshold is None:
+        raise ConfigError("--classtar needs --classtar-threshold T")
     return Processing(
         schema_dirs=tuple(schema_dirs or ()),
         schema_file=schema_file,
         filters=build_filters(
-            filters or [], where, classtar_threshold, "gt" if classtar is Side.gt else "lt"
+            filters or [], where, classtar_threshold, "lt" if classtar is Side.lt else "gt"
         ),
-        shape=ShapeOptions(lite=lite, fields=fields, cutouts=cutouts, envelope=envelope),
+        shape=ShapeOptions(
+            lite=lite,
+            fields=fields,
+            cutouts=cutouts,
+            envelope=envelope,
+            int64_as_string=int64_as_string,
+        ),
         out=out,
         format=out_format.value if out_format else None,
     )

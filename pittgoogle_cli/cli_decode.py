@@ -27,11 +27,12 @@ def decode(
     filters: opt.Filters = None,
     where: opt.Where = None,
     classtar_threshold: opt.ClasstarThreshold = None,
-    classtar: opt.ClasstarSide = opt.Side.gt,
+    classtar: opt.ClasstarSide = None,
     lite: opt.Lite = False,
     fields: opt.Fields = None,
     cutouts: opt.Cutouts = "keep",
     envelope: opt.Envelope = False,
+    int64_as_string: opt.Int64AsString = False,
     out: opt.Out = None,
     out_format: opt.OutFormat = None,
 ) -> None:
@@ -40,7 +41,7 @@ def decode(
     def settings() -> Processing:
         return opt.processing(
             schema_dirs, schema_file, filters, where, classtar_threshold, classtar,
-            lite, fields, cutouts, envelope, out, out_format,
+            lite, fields, cutouts, envelope, out, out_format, int64_as_string,
         )  # fmt: skip
 
     def report(path: Path, error: BaseException) -> None:

@@ -72,11 +72,12 @@ def pull(
     filters: opt.Filters = None,
     where: opt.Where = None,
     classtar_threshold: opt.ClasstarThreshold = None,
-    classtar: opt.ClasstarSide = opt.Side.gt,
+    classtar: opt.ClasstarSide = None,
     lite: opt.Lite = False,
     fields: opt.Fields = None,
     cutouts: opt.Cutouts = "keep",
     envelope: opt.Envelope = False,
+    int64_as_string: opt.Int64AsString = False,
     out: opt.Out = None,
     out_format: opt.OutFormat = None,
 ) -> None:
@@ -109,6 +110,7 @@ def pull(
                 envelope,
                 out,
                 out_format,
+                int64_as_string,
             ),
         )
 

@@ -50,7 +50,7 @@ class Processing:
     def sink(self) -> Sink:
         shape = self.shape
         if self.format == "tom":
-            shape = ShapeOptions(tom=True)
+            shape = ShapeOptions(tom=True, int64_as_string=shape.int64_as_string)
         render = make_renderer(shape)
         if self.out in (None, "-") and self.format in JSON_FORMATS:
             sink: Sink = JsonLinesSink(render)

@@ -111,6 +111,7 @@ class ShapeOptions:
     cutouts: str = "keep"  # keep | drop | a folder
     tom: bool = False
     envelope: bool = False
+    int64_as_string: bool = False
 
     @property
     def cutout_folder(self) -> Path | None:
@@ -121,11 +122,29 @@ def make_renderer(options: ShapeOptions) -> Callable[[Alert], bytes]:
     """One function from an alert to its JSON line, built once: the choices between shapes
     are made here, not per alert."""
     body = _shape(options)
+    if options.int64_as_string:
+        shape = body
+        body = lambda alert: big_ints_as_strings(shape(alert))  # noqa: E731
     if options.envelope:
         return lambda alert: render_line({**envelope(alert), "alert": body(alert)})
     if body is _whole:
         return lambda alert: render_line(alert.record)
     return lambda alert: render_line(body(alert))
+
+
+_EXACT_IN_A_DOUBLE = 2**53
+
+
+def big_ints_as_strings(value: Any) -> Any:
+    """Integers a double cannot hold exactly (ZTF's candid) as strings, for jq 1.6 and
+    JavaScript, which would round them."""
+    if isinstance(value, dict):
+        return {key: big_ints_as_strings(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [big_ints_as_strings(item) for item in value]
+    if type(value) is int and abs(value) > _EXACT_IN_A_DOUBLE:
+        return str(value)
+    return value
 
 
 def _whole(alert: Alert) -> dict[str, Any]:

@@ -80,3 +80,20 @@ def test_envelope_wraps_any_shape():
         assert set(row) == {"messageId", "publishTime", "attributes", "alert"}
         assert row["alert"]["objectId"] == ALERTS[row["alert"]["candid"]]["objectId"]
         assert row["messageId"].endswith(".avro")  # pgb decode: the file's name
+
+
+def test_int64_as_string_keeps_every_digit_for_jq():
+    for row in decode("--int64-as-string", "--fields", "candid,candidate.jd,candidate.fid"):
+        candid = int(row["candid"])
+        assert isinstance(row["candid"], str) and candid in ALERTS
+        assert row["candidate"]["jd"] == ALERTS[candid]["candidate"]["jd"]  # floats stay
+        assert isinstance(row["candidate"]["fid"], int)  # small integers stay numbers
+
+
+def test_classtar_side_without_a_threshold_is_a_usage_error():
+    done = subprocess.run(
+        pgb_command("decode", str(ZTF_FILES[0]), "--classtar", "lt"), capture_output=True
+    )
+    assert done.returncode == 2
+    assert done.stderr == b"pgb: --classtar needs --classtar-threshold T\n"
+    assert done.stdout == b""
