@@ -37,7 +37,7 @@ CredentialsOption = Annotated[
         "--credentials",
         dir_okay=False,
         help="A service-account key (JSON) to use instead of your login "
-        "[default: $GOOGLE_APPLICATION_CREDENTIALS].",
+        "(default: $GOOGLE_APPLICATION_CREDENTIALS).",
     ),
 ]
 ProjectOption = Annotated[

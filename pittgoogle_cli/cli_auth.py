@@ -44,7 +44,7 @@ def login(
     ] = False,
     port: Annotated[
         int,
-        typer.Option(min=0, max=65535, help="Loopback port for Google's redirect [default: any]."),
+        typer.Option(min=0, max=65535, help="Loopback port for Google's redirect (default: any)."),
     ] = 0,
 ) -> None:
     """Log in to Google in a browser once; pgb refreshes the login by itself afterwards."""

@@ -30,7 +30,7 @@ def pull(
     project: opt.ProjectOption = None,
     credentials: opt.CredentialsOption = None,
     topic: Annotated[
-        str | None, typer.Option(help="Topic to attach a new subscription to [default: NAME].")
+        str | None, typer.Option(help="Topic to attach a new subscription to (default: NAME).")
     ] = None,
     topic_project: Annotated[
         str, typer.Option(help="Project of that topic.")
@@ -61,7 +61,7 @@ def pull(
         typer.Option(
             envvar="PGB_DEAD_LETTER_DIR",
             help="Folder for messages that cannot be decoded "
-            "[default: ~/.local/state/pgb/dead-letter].",
+            "(default: ~/.local/state/pgb/dead-letter).",
         ),
     ] = None,
     quiet: Annotated[
