@@ -187,6 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_micro:
         _say("microbenchmarks (in-process, no emulator)...")
         results["micro"] = micro.run(payloads)
+    (OUT / "emulator.log").unlink(missing_ok=True)  # this run's log only
     emulator = PubSubEmulator(heap=args.heap, log=OUT / "emulator.log")
     runs: list[RunResult] = []
     try:
