@@ -220,7 +220,8 @@ class AlertStream:
                 elif self._drained_by(started):
                     self._drained = True
                     self.stop()
-                else:
+                elif not (self.options.until_empty and self._quiet_pulls == 1):
+                    # (after a first quiet pull, the confirming one goes out at once)
                     await anyio.sleep(_EMPTY_BACKOFF[min(self._empty_streak, 4)])
 
     def _hold(self, batch: Batch) -> None:
