@@ -15,6 +15,7 @@ from typing import Any
 import orjson
 
 from ._exceptions import ConfigError
+from .fields import ZTF_BANDS
 
 DEFAULT_TABLE = "ardent-cycling-243415.ztf.alerts_v4_02"
 
@@ -28,8 +29,7 @@ _TYPE = re.compile(
     r"(STRING|INT64|FLOAT64|BOOL|NUMERIC|BIGNUMERIC|BYTES|DATE|DATETIME|TIME|TIMESTAMP|JSON)"
 )
 
-# ZTF's filter ids; the pseudo-column ``band`` turns ``candidate.fid`` into these names.
-ZTF_BANDS = {1: "g", 2: "r", 3: "i"}
+# The pseudo-column ``band`` turns ``candidate.fid`` into ZTF_BANDS' names, as --lite does.
 _BAND_SQL = (
     "CASE `candidate`.`fid` "
     + " ".join(f"WHEN {fid} THEN '{name}'" for fid, name in ZTF_BANDS.items())
