@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 
 from pittgoogle_cli.emulator import PubSubEmulator, create_topic
-from pittgoogle_cli.pubsub_rest import PITT_GOOGLE_PROJECT
+from pittgoogle_cli.pubsub.rest import PITT_GOOGLE_PROJECT
 
 from . import micro, report
 from .harness import (

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import anyio
 
-from pittgoogle_cli.decode import Decoder
-from pittgoogle_cli.models import Alert
-from pittgoogle_cli.pipeline import Filter, apply_filters
-from pittgoogle_cli.render import render_line
-from pittgoogle_cli.where import where_filter
+from pittgoogle_cli.alerts.decode import Decoder
+from pittgoogle_cli.alerts.models import Alert
+from pittgoogle_cli.engine.pull import Filter, apply_filters
+from pittgoogle_cli.filters.where import where_filter
+from pittgoogle_cli.shapes.render import render_line
 
 DATA = Path(__file__).parent.parent / "tests" / "data"
 N = 2000

@@ -28,7 +28,7 @@ import httpx
 import orjson
 
 from pittgoogle_cli.emulator import create_subscription
-from pittgoogle_cli.pubsub_rest import ack_body, parse_pull, pull_body
+from pittgoogle_cli.pubsub.rest import ack_body, parse_pull, pull_body
 
 from .gcp_peer import publish_grpc
 

@@ -16,9 +16,9 @@ from typing import Any
 
 import fastavro
 
-from pittgoogle_cli.decode import Decoder
-from pittgoogle_cli.pubsub_rest import parse_pull, publish_body
-from pittgoogle_cli.render import render_line
+from pittgoogle_cli.alerts.decode import Decoder
+from pittgoogle_cli.pubsub.rest import parse_pull, publish_body
+from pittgoogle_cli.shapes.render import render_line
 
 
 def _b64_default(value: Any) -> Any:

@@ -23,45 +23,45 @@ from ._exceptions import (
 )
 
 if _TYPE_CHECKING:
-    from .auth import default_token_source, resolve_project
-    from .bigquery import BigQueryClient
-    from .bigquery_pager import QueryResult
-    from .bigquery_sql import Query, TableId, alerts_query
-    from .decode import Decoder
-    from .filters import classtar_filter, load_filter, load_filters
-    from .models import Alert, SchemaInfo
-    from .pipeline import PullSettings, alerts, open_stream
-    from .processing import Processing
-    from .schemas import SchemaRegistry
-    from .shapes import ShapeOptions
-    from .stream import AlertStream, Counts, StreamOptions
-    from .where import where_filter
+    from .alerts.decode import Decoder
+    from .alerts.models import Alert, SchemaInfo
+    from .alerts.schemas import SchemaRegistry
+    from .auth.resolve import default_token_source, resolve_project
+    from .bigquery.client import BigQueryClient
+    from .bigquery.pager import QueryResult
+    from .bigquery.sql import Query, TableId, alerts_query
+    from .engine.processing import Processing
+    from .engine.pull import PullSettings, alerts, open_stream
+    from .filters.specs import classtar_filter, load_filter, load_filters
+    from .filters.where import where_filter
+    from .pubsub.stream import AlertStream, Counts, StreamOptions
+    from .shapes.shape import ShapeOptions
 
 # Imported on first use, so `pgb pull` on an emulator never loads OAuth or BigQuery code.
 _LAZY = {
-    "Alert": ".models",
-    "AlertStream": ".stream",
-    "BigQueryClient": ".bigquery",
-    "Counts": ".stream",
-    "Decoder": ".decode",
-    "Processing": ".processing",
-    "PullSettings": ".pipeline",
-    "Query": ".bigquery_sql",
-    "QueryResult": ".bigquery_pager",
-    "SchemaInfo": ".models",
-    "SchemaRegistry": ".schemas",
-    "ShapeOptions": ".shapes",
-    "StreamOptions": ".stream",
-    "TableId": ".bigquery_sql",
-    "alerts": ".pipeline",
-    "alerts_query": ".bigquery_sql",
-    "classtar_filter": ".filters",
-    "default_token_source": ".auth",
-    "load_filter": ".filters",
-    "load_filters": ".filters",
-    "open_stream": ".pipeline",
-    "resolve_project": ".auth",
-    "where_filter": ".where",
+    "Alert": ".alerts.models",
+    "AlertStream": ".pubsub.stream",
+    "BigQueryClient": ".bigquery.client",
+    "Counts": ".pubsub.stream",
+    "Decoder": ".alerts.decode",
+    "Processing": ".engine.processing",
+    "PullSettings": ".engine.pull",
+    "Query": ".bigquery.sql",
+    "QueryResult": ".bigquery.pager",
+    "SchemaInfo": ".alerts.models",
+    "SchemaRegistry": ".alerts.schemas",
+    "ShapeOptions": ".shapes.shape",
+    "StreamOptions": ".pubsub.stream",
+    "TableId": ".bigquery.sql",
+    "alerts": ".engine.pull",
+    "alerts_query": ".bigquery.sql",
+    "classtar_filter": ".filters.specs",
+    "default_token_source": ".auth.resolve",
+    "load_filter": ".filters.specs",
+    "load_filters": ".filters.specs",
+    "open_stream": ".engine.pull",
+    "resolve_project": ".auth.resolve",
+    "where_filter": ".filters.where",
 }
 
 

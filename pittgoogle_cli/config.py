@@ -17,7 +17,7 @@ from typing import Any
 
 import platformdirs
 
-from ._exceptions import ConfigError
+from pittgoogle_cli._exceptions import ConfigError
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -11,8 +11,8 @@ import pybase64
 import pytest
 
 from pittgoogle_cli import ConfigError, DecodeError, Decoder
-from pittgoogle_cli.pubsub_rest import subscription_name, topic_name
-from pittgoogle_cli.render import render_line
+from pittgoogle_cli.pubsub.rest import subscription_name, topic_name
+from pittgoogle_cli.shapes.render import render_line
 
 from .conftest import ZTF_FILES
 

@@ -10,10 +10,10 @@ import respx
 from typer.testing import CliRunner
 
 from pittgoogle_cli import MalformedReply, NotFound, PermissionDenied, Unreachable
-from pittgoogle_cli._http import RestClient, RetryPolicy
 from pittgoogle_cli.cli import app
-from pittgoogle_cli.pubsub_rest import subscription_name
-from pittgoogle_cli.subscriber import Subscriber, pubsub_base_url
+from pittgoogle_cli.google.http import RestClient, RetryPolicy
+from pittgoogle_cli.pubsub.rest import subscription_name
+from pittgoogle_cli.pubsub.subscriber import Subscriber, pubsub_base_url
 
 HOST = "pubsub.test:8085"
 BASE = pubsub_base_url(HOST)

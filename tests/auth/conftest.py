@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from typer.testing import CliRunner
 
-from pittgoogle_cli import google_oauth
+from pittgoogle_cli.auth import oauth as google_oauth
 from pittgoogle_cli.cli import app
 
 from .fake_google import FakeGoogle

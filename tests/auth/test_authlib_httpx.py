@@ -12,7 +12,7 @@ import warnings
 import anyio
 import httpx
 
-from pittgoogle_cli import google_oauth
+from pittgoogle_cli.auth import oauth as google_oauth
 
 
 def test_authlib_clients_are_built_on_the_real_httpx():

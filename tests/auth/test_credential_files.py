@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from pittgoogle_cli import AuthError
-from pittgoogle_cli._http import RestClient
-from pittgoogle_cli.auth import default_token_source, find_token_source, resolve_project
+from pittgoogle_cli.auth.resolve import default_token_source, find_token_source, resolve_project
+from pittgoogle_cli.google.http import RestClient
 
 from .conftest import KeyFile, UserLogin, write_key_file
 from .fake_google import JWT_BEARER, FakeGoogle

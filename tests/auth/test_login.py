@@ -15,8 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from pittgoogle_cli import AuthError
-from pittgoogle_cli.oauth_login import login, oauth_client
-from pittgoogle_cli.token_cache import Login, cache_path
+from pittgoogle_cli.auth.cache import Login, cache_path
+from pittgoogle_cli.auth.login import login, oauth_client
 
 from .conftest import CLIENT_ID, CLIENT_SECRET, browse, invoke
 from .fake_google import FakeGoogle

@@ -15,12 +15,12 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from pittgoogle_cli import google_oauth
-from pittgoogle_cli._http import RetryPolicy
-from pittgoogle_cli.credentials import UserCredentials
-from pittgoogle_cli.google_oauth import AccessToken
-from pittgoogle_cli.token_cache import Login, write_login
-from pittgoogle_cli.token_sources import RefreshingTokenSource
+from pittgoogle_cli.auth import oauth as google_oauth
+from pittgoogle_cli.auth.cache import Login, write_login
+from pittgoogle_cli.auth.credentials import UserCredentials
+from pittgoogle_cli.auth.oauth import AccessToken
+from pittgoogle_cli.auth.tokens import RefreshingTokenSource
+from pittgoogle_cli.google.http import RetryPolicy
 
 from .conftest import CLIENT_ID, CLIENT_SECRET, HOSTS, KeyFile, UserLogin, browse, invoke
 from .conftest import write_key_file as write_key

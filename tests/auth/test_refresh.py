@@ -15,14 +15,16 @@ import pytest
 import respx
 from typer.testing import CliRunner
 
-from pittgoogle_cli import Unauthenticated, Unreachable, google_oauth, subscriber
-from pittgoogle_cli.auth import default_token_source, find_token_source
-from pittgoogle_cli.credentials import UserCredentials
-from pittgoogle_cli.google_oauth import AccessToken
-from pittgoogle_cli.pubsub_rest import subscription_name
-from pittgoogle_cli.subscriber import Subscriber, pubsub_client
-from pittgoogle_cli.token_cache import Login, cache_path, read_login, write_login
-from pittgoogle_cli.token_sources import REFRESH_LEEWAY
+from pittgoogle_cli import Unauthenticated, Unreachable
+from pittgoogle_cli.auth import oauth as google_oauth
+from pittgoogle_cli.auth.cache import Login, cache_path, read_login, write_login
+from pittgoogle_cli.auth.credentials import UserCredentials
+from pittgoogle_cli.auth.oauth import AccessToken
+from pittgoogle_cli.auth.resolve import default_token_source, find_token_source
+from pittgoogle_cli.auth.tokens import REFRESH_LEEWAY
+from pittgoogle_cli.pubsub import subscriber
+from pittgoogle_cli.pubsub.rest import subscription_name
+from pittgoogle_cli.pubsub.subscriber import Subscriber, pubsub_client
 
 from ..conftest import PROJECT, Channel
 from .conftest import CLIENT_ID, CLIENT_SECRET, KeyFile, invoke

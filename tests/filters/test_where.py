@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from pittgoogle_cli import ConfigError
-from pittgoogle_cli import where as where_module
-from pittgoogle_cli.where import compile_condition, where_filter
+from pittgoogle_cli.filters import where as where_module
+from pittgoogle_cli.filters.where import compile_condition, where_filter
 
 from .conftest import Record, candids, run_filters
 

@@ -9,8 +9,8 @@ import orjson
 import pytest
 
 from pittgoogle_cli import ConfigError
-from pittgoogle_cli.outputs import open_sink
-from pittgoogle_cli.render import render_alert, render_enveloped
+from pittgoogle_cli.outputs.choose import open_sink
+from pittgoogle_cli.shapes.render import render_alert, render_enveloped
 
 from .samples import as_json, every_avro_alert, with_record
 
@@ -104,7 +104,7 @@ def test_a_jsonl_file_is_appended_to_after_a_whole_line(tmp_path, alerts, before
 
 
 def test_the_last_line_is_found_in_a_long_file(tmp_path, alerts):
-    from pittgoogle_cli.outputs import end_last_line
+    from pittgoogle_cli.outputs.choose import end_last_line
 
     out = tmp_path / "alerts.jsonl"
     whole = b"".join(render_alert(a) for a in alerts)  # lines of ~100 KB, longer than a chunk

@@ -8,13 +8,13 @@ import anyio
 import pytest
 
 from pittgoogle_cli import ConfigError
-from pittgoogle_cli.outputs import open_sink, output_format
-from pittgoogle_cli.render import render_alert
-from pittgoogle_cli.sink_avro import AvroFolderSink
-from pittgoogle_cli.sink_gzip import GzipJsonLinesSink
-from pittgoogle_cli.sink_parquet import ParquetDatasetSink
-from pittgoogle_cli.sink_sqlite import SqliteSink
-from pittgoogle_cli.sinks import JsonLinesFileSink, JsonLinesSink
+from pittgoogle_cli.outputs.avro import AvroFolderSink
+from pittgoogle_cli.outputs.choose import open_sink, output_format
+from pittgoogle_cli.outputs.jsonl import JsonLinesFileSink, JsonLinesSink
+from pittgoogle_cli.outputs.jsonl_gz import GzipJsonLinesSink
+from pittgoogle_cli.outputs.parquet import ParquetDatasetSink
+from pittgoogle_cli.outputs.sqlite import SqliteSink
+from pittgoogle_cli.shapes.render import render_alert
 
 
 @pytest.mark.parametrize(
@@ -87,7 +87,7 @@ def test_bad_combinations_are_config_errors(tmp_path, monkeypatch, out, fmt, mat
 def test_parquet_without_pyarrow_says_what_to_install(tmp_path, monkeypatch):
     for name in ("pyarrow", "pyarrow.parquet"):
         monkeypatch.setitem(sys.modules, name, None)
-    for name in ("pittgoogle_cli.sink_parquet", "pittgoogle_cli.arrow_schema"):
+    for name in ("pittgoogle_cli.outputs.parquet", "pittgoogle_cli.outputs.arrow_schema"):
         monkeypatch.delitem(sys.modules, name, raising=False)
     with pytest.raises(ConfigError, match=r"pip install 'pittgoogle-cli\[parquet\]'"):
         open_sink(str(tmp_path / "alerts.parquet"), None, render_alert)

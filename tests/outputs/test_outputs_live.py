@@ -17,7 +17,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pittgoogle_cli import Decoder, fields
+from pittgoogle_cli import Decoder
+from pittgoogle_cli.alerts import fields
 
 from ..conftest import pgb_command, run_pgb
 from .samples import as_json, comparable, lsst_files, lvk_files

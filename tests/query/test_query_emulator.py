@@ -9,8 +9,8 @@ import anyio
 import orjson
 import pytest
 
-from pittgoogle_cli.bigquery import BigQueryClient
-from pittgoogle_cli.bigquery_sql import TableId, alerts_query
+from pittgoogle_cli.bigquery.client import BigQueryClient
+from pittgoogle_cli.bigquery.sql import TableId, alerts_query
 
 from .bqemu import create_table, insert_rows, load_schema, read_alerts, table_row
 from .conftest import PAGING_TABLE, ZTF_TABLE, Alerts, pgb_command_env, pgb_query

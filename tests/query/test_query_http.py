@@ -13,8 +13,8 @@ import pytest
 import respx
 from typer.testing import CliRunner, Result
 
-from pittgoogle_cli.bigquery import BigQueryClient
-from pittgoogle_cli.bigquery_sql import Query
+from pittgoogle_cli.bigquery.client import BigQueryClient
+from pittgoogle_cli.bigquery.sql import Query
 from pittgoogle_cli.cli import app
 
 HOST = "bigquery.test"

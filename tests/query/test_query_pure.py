@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from pittgoogle_cli._exceptions import ConfigError
-from pittgoogle_cli.bigquery_rest import format_bytes, parse_size
-from pittgoogle_cli.bigquery_rows import Field, row_converter
-from pittgoogle_cli.bigquery_sql import TableId, parse_parameter, select_list
-from pittgoogle_cli.tom import jd_to_iso
+from pittgoogle_cli.bigquery.rest import format_bytes, parse_size
+from pittgoogle_cli.bigquery.rows import Field, row_converter
+from pittgoogle_cli.bigquery.sql import TableId, parse_parameter, select_list
+from pittgoogle_cli.shapes.tom import jd_to_iso
 
 
 @pytest.mark.parametrize(

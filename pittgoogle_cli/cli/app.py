@@ -1,0 +1,85 @@
+"""The typer app and what every command shares: error mapping and stderr.
+
+The exit codes are listed in ``cli.py`` and the README; each error class carries its own.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Annotated, NoReturn, TypeVar
+
+import anyio
+import typer
+from rich.console import Console
+
+from pittgoogle_cli import __version__
+from pittgoogle_cli._exceptions import PgbError
+from pittgoogle_cli.outputs.jsonl import OutputClosed
+
+if sys.version_info < (3, 11):
+    from exceptiongroup import BaseExceptionGroup
+
+app = typer.Typer(
+    name="pgb",
+    help="Pull Pitt-Google's alert streams and write them as JSON lines.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+stderr = Console(stderr=True, highlight=False)
+T = TypeVar("T")
+
+_state = {"debug": False}
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"pgb {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _main(
+    debug: Annotated[
+        bool, typer.Option("--debug", help="Show tracebacks (never credentials).")
+    ] = False,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Print version.")
+    ] = False,
+) -> None:
+    _state["debug"] = debug
+
+
+def fail(message: str, code: int) -> NoReturn:
+    stderr.print(f"pgb: {message}", markup=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def run(main: Callable[[], Awaitable[T]]) -> T:
+    """Run ``main`` on anyio and turn pgb's errors into ``pgb: ...`` and an exit code."""
+    try:
+        return anyio.run(main)
+    except KeyboardInterrupt:  # before pgb's own handler was in place: nothing to ack yet
+        fail("interrupted", 130)
+    except BaseException as exc:
+        error = _first_pgb_error(exc)
+        if error is None:
+            raise
+        if _state["debug"]:
+            stderr.print_exception(show_locals=False)
+        if isinstance(error, OutputClosed):
+            raise typer.Exit(error.exit_code) from None
+        fail(str(error), error.exit_code)
+
+
+def _first_pgb_error(exc: BaseException) -> PgbError | None:
+    """anyio's task groups wrap errors in ExceptionGroups: find the one to report."""
+    if isinstance(exc, PgbError):
+        return exc
+    if isinstance(exc, BaseExceptionGroup):
+        for inner in exc.exceptions:
+            found = _first_pgb_error(inner)
+            if found is not None:
+                return found
+    return None

@@ -1,0 +1,123 @@
+"""``pgb auth login|status|logout|print-token``.
+
+Only ``print-token`` prints a token (to stdout, nothing else); everything else here is for
+humans and goes to stderr, except ``status --json`` (data, stdout).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+import webbrowser
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Annotated
+
+import orjson
+import typer
+
+from pittgoogle_cli.cli.app import app, run, stderr
+from pittgoogle_cli.cli.options import CredentialsOption, ProjectOption
+
+if TYPE_CHECKING:
+    from pittgoogle_cli.auth.cache import Login
+    from pittgoogle_cli.auth.resolve import AuthStatus
+
+auth_app = typer.Typer(
+    name="auth",
+    help="Log in to Google, and see which credentials pgb uses.",
+    no_args_is_help=True,
+)
+app.add_typer(auth_app)
+
+
+# Shared with the commands that call Google (pull, query): defined once, here.
+def _tell(message: str) -> None:
+    stderr.print(message, markup=False, soft_wrap=True)
+
+
+@auth_app.command()
+def login(
+    no_browser: Annotated[
+        bool,
+        typer.Option("--no-browser", help="Do not open a browser; print the URL (e.g. over SSH)."),
+    ] = False,
+    port: Annotated[
+        int,
+        typer.Option(min=0, max=65535, help="Loopback port for Google's redirect (default: any)."),
+    ] = 0,
+) -> None:
+    """Log in to Google in a browser once; pgb refreshes the login by itself afterwards."""
+
+    from pittgoogle_cli.auth import login as oauth_login
+
+    async def main() -> Login:
+        client = oauth_login.oauth_client()
+        opener = None if no_browser else webbrowser.open
+        return await oauth_login.login(client, open_browser=opener, tell=_tell, port=port)
+
+    done = run(main)
+    _tell(f"pgb: logged in as {done.account or 'an unknown account'}; saved in {done.user.path}")
+
+
+@auth_app.command()
+def status(
+    credentials: CredentialsOption = None,
+    project: ProjectOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
+) -> None:
+    """Which credentials pgb uses, for which account and project, until when (never a token)."""
+    from pittgoogle_cli.auth.resolve import auth_status
+
+    found = run(lambda: auth_status(credentials, project))
+    if as_json:
+        typer.echo(orjson.dumps(dataclasses.asdict(found)).decode())
+        return
+    for line in status_lines(found):
+        _tell(line)
+    if host := os.environ.get("PUBSUB_EMULATOR_HOST"):
+        _tell(f"note:    PUBSUB_EMULATOR_HOST={host}: Pub/Sub calls go there with no credentials")
+
+
+def status_lines(found: AuthStatus) -> list[str]:
+    expires = "unknown"
+    if found.expires_at is not None:
+        when = datetime.fromtimestamp(found.expires_at, timezone.utc)
+        minutes = max(0, round((found.expires_at - time.time()) / 60))
+        expires = f"{when:%Y-%m-%d %H:%M:%S} UTC (in {minutes} min; renewed by itself)"
+    return [
+        f"source:  {found.source}",
+        f"account: {found.account or 'unknown'}",
+        f"project: {found.project or 'none (pass --project or set GOOGLE_CLOUD_PROJECT)'}",
+        f"scopes:  {' '.join(found.scopes) or 'unknown'}",
+        f"expires: {expires}",
+    ]
+
+
+@auth_app.command()
+def logout() -> None:
+    """Revoke pgb's login at Google and delete it from this machine."""
+    from pittgoogle_cli.auth import login as oauth_login
+
+    path, problem = run(oauth_login.logout)
+    if path is None:
+        _tell("pgb: not logged in with `pgb auth login`; nothing to do")
+        return
+    if problem:
+        _tell(
+            f"pgb: could not revoke the login at Google ({problem}); it is deleted here, and "
+            "you can remove pgb's access at https://myaccount.google.com/permissions"
+        )
+    _tell(f"pgb: logged out; deleted {path}")
+
+
+@auth_app.command("print-token")
+def print_token(credentials: CredentialsOption = None) -> None:
+    """Print an access token for curl and friends (the only command that prints one)."""
+
+    async def main() -> str:
+        from pittgoogle_cli.auth.resolve import find_token_source
+
+        return await find_token_source(credentials).token()
+
+    typer.echo(run(main))

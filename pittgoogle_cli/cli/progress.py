@@ -1,0 +1,55 @@
+"""Live counters on stderr while pulling, only when stderr is a terminal."""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.live import Live
+from rich.text import Text
+
+from pittgoogle_cli.pubsub.stream import AlertStream
+
+_WINDOW = 5.0  # seconds over which alerts/s is measured
+
+
+class _Rate:
+    def __init__(self) -> None:
+        self._samples: deque[tuple[float, int]] = deque()
+
+    def __call__(self, written: int) -> float:
+        now = time.monotonic()
+        self._samples.append((now, written))
+        while len(self._samples) > 2 and now - self._samples[0][0] > _WINDOW:
+            self._samples.popleft()
+        then, before = self._samples[0]
+        return (written - before) / (now - then) if now > then else 0.0
+
+
+def _line(stream: AlertStream, rate: _Rate) -> Text:
+    c = stream.counts
+    return Text.assemble(
+        (f"{rate(c.written):7.1f} alerts/s", "bold cyan"),
+        f"  written {c.written:,}  acked {c.acked:,}",
+        f"  filtered {c.filtered:,}" if c.filtered else "",
+        (f"  dead-lettered {c.dead_lettered:,}", "yellow") if c.dead_lettered else "",
+        f"  held {stream.held:,}",
+    )
+
+
+@contextmanager
+def live_progress(stream: AlertStream, console: Console) -> Iterator[None]:
+    if not console.is_terminal:
+        yield
+        return
+    rate = _Rate()
+    with Live(
+        console=console,
+        refresh_per_second=4,
+        transient=True,
+        get_renderable=lambda: _line(stream, rate),
+    ):
+        yield

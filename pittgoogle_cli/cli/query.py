@@ -1,0 +1,235 @@
+"""``pgb query``: Pitt-Google's BigQuery alert tables as JSON lines, cost first."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Any
+
+import orjson
+import typer
+
+from pittgoogle_cli._exceptions import ConfigError
+from pittgoogle_cli.bigquery.client import BigQueryClient, Estimate
+from pittgoogle_cli.bigquery.pager import QueryResult
+from pittgoogle_cli.bigquery.rest import (
+    DEFAULT_MAX_BYTES,
+    PRICE_PER_TIB_USD,
+    format_bytes,
+    parse_size,
+)
+from pittgoogle_cli.bigquery.sql import DEFAULT_TABLE, LIGHT_COLUMNS, Query, TableId, alerts_query
+from pittgoogle_cli.bigquery.sql import parse_parameter as parse_param
+from pittgoogle_cli.cli.app import app, run, stderr
+from pittgoogle_cli.cli.options import CredentialsOption
+from pittgoogle_cli.outputs.jsonl import OutputClosed
+from pittgoogle_cli.shapes.tom import TOM_COLUMNS, to_tom
+
+
+class OutputFormat(str, Enum):
+    json = "json"
+    tom = "tom"
+
+
+@dataclass(frozen=True, slots=True)
+class QueryOptions:
+    object_ids: list[str]
+    candid: int | None
+    sql: str | None
+    params: list[str]
+    max_rows: int | None
+    table: str
+    columns: str | None
+    full: bool
+    output: OutputFormat
+    int64_as_string: bool
+    project: str | None
+    max_bytes: str
+    price_per_tib: float
+    dry_run: bool
+    page_size: int | None
+    quiet: bool
+    credentials: Path | None = None
+
+
+@app.command()
+def query(
+    object_ids: Annotated[
+        list[str] | None,
+        typer.Option("--objectId", "--object-id", help="ZTF objectId (repeat for several)."),
+    ] = None,
+    candid: Annotated[int | None, typer.Option(help="One alert, by its candid.")] = None,
+    sql: Annotated[
+        str | None, typer.Option(help="Your own standard SQL; values as @name parameters.")
+    ] = None,
+    params: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--param",
+            help='name:TYPE:value for --sql, e.g. id:STRING:ZTF18abc, ids:ARRAY<STRING>:["a","b"].',
+        ),
+    ] = None,
+    max_rows: Annotated[
+        int | None, typer.Option("--max", min=1, help="At most N rows (newest first).")
+    ] = None,
+    table: Annotated[str, typer.Option(help="project.dataset.table to look in.")] = DEFAULT_TABLE,
+    columns: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated columns, e.g. objectId,candidate.magpsf,band "
+            f"(default: {','.join(LIGHT_COLUMNS)}).",
+        ),
+    ] = None,
+    full: Annotated[bool, typer.Option("--full", help="Whole alerts (every column).")] = False,
+    output: Annotated[
+        OutputFormat,
+        typer.Option("--format", help="json: one row per line; tom: TOM Toolkit alert fields."),
+    ] = OutputFormat.json,
+    int64_as_string: Annotated[
+        bool,
+        typer.Option("--int64-as-string", help="INT64 values as strings (safe for jq)."),
+    ] = False,
+    project: Annotated[
+        str | None,
+        typer.Option(envvar="GOOGLE_CLOUD_PROJECT", help="Your project: runs and pays for it."),
+    ] = None,
+    credentials: CredentialsOption = None,
+    max_bytes: Annotated[
+        str,
+        typer.Option(
+            envvar="PGB_MAX_BYTES",
+            help="Refuse queries that would scan more (exit 5); also sent as "
+            "maximumBytesBilled. Sizes like 500MB, 10GiB, 1TB.",
+        ),
+    ] = f"{DEFAULT_MAX_BYTES // 2**30}GiB",
+    price_per_tib: Annotated[
+        float,
+        typer.Option(envvar="PGB_PRICE_PER_TIB", min=0, help="On-demand USD per TiB scanned."),
+    ] = PRICE_PER_TIB_USD,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Only say what the query would scan and cost.")
+    ] = False,
+    page_size: Annotated[
+        int | None,
+        typer.Option(min=1, help="Rows per request (default: BigQuery's pages, up to 10 MB)."),
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="No cost line and no summary on stderr.")
+    ] = False,
+) -> None:
+    """Query alerts by objectId or candid (or your own SQL) and write JSON lines to stdout.
+
+    A dry run first says how many bytes the query scans and what that costs; queries over
+    --max-bytes are refused with exit code 5.
+    """
+    options = QueryOptions(
+        list(object_ids or []), candid, sql, list(params or []), max_rows, table, columns,
+        full, output, int64_as_string, project, max_bytes, price_per_tib, dry_run,
+        page_size, quiet, credentials,
+    )  # fmt: skip
+    try:
+        run(lambda: _query(options))
+    except KeyboardInterrupt:
+        stderr.print("pgb: interrupted", markup=False)
+        raise typer.Exit(130) from None
+
+
+def _say(options: QueryOptions, message: str) -> None:
+    if not options.quiet:
+        stderr.print(f"pgb: {message}", markup=False, soft_wrap=True)
+
+
+async def _query(options: QueryOptions) -> None:
+    the_query = build_query(options)
+    try:
+        cap = parse_size(options.max_bytes)
+    except ValueError as exc:
+        raise ConfigError(f"--max-bytes: {exc}") from None
+    async with BigQueryClient(options.project, credentials=options.credentials) as bq:
+        estimate = await bq.estimate(the_query, max_bytes=cap, price_per_tib=options.price_per_tib)
+        _say_cost(options, estimate, cap, bq.emulator)
+        if options.dry_run:
+            return
+        result = bq.query(
+            the_query,
+            max_bytes=cap,
+            max_rows=options.max_rows,
+            page_size=options.page_size,
+            int64_as_string=options.int64_as_string,
+        )
+        async with result:
+            await _write(options, result)
+
+
+def build_query(options: QueryOptions) -> Query:
+    """The Query the options ask for; ``ConfigError`` for options that do not go together."""
+    keys = [bool(options.object_ids), options.candid is not None, options.sql is not None]
+    if sum(keys) != 1:
+        raise ConfigError("give exactly one of --objectId, --candid or --sql")
+    if options.sql is not None:
+        if options.columns or options.full:
+            raise ConfigError("--columns and --full go with --objectId/--candid, not --sql")
+        return Query(options.sql, tuple(parse_param(p) for p in options.params))
+    if options.params:
+        raise ConfigError("--param goes with --sql")
+    if options.columns and options.full:
+        raise ConfigError("give --columns or --full, not both")
+    columns: tuple[str, ...] | None = None if options.full else LIGHT_COLUMNS
+    if options.columns:
+        columns = tuple(c for c in options.columns.split(",") if c.strip())
+    if options.output is OutputFormat.tom and columns is not None:
+        columns = tuple(dict.fromkeys([*columns, *TOM_COLUMNS]))
+    return alerts_query(
+        TableId.parse(options.table),
+        object_ids=options.object_ids,
+        candid=options.candid,
+        columns=columns,
+        limit=options.max_rows,
+    )
+
+
+def _say_cost(options: QueryOptions, estimate: Estimate, cap: int, emulator: bool) -> None:
+    where = " (an emulator: nothing is billed)" if emulator else ""
+    _say(options, f"{estimate.describe()}; cap {format_bytes(cap)}{where}")
+    if estimate.limit_saves_nothing:
+        _say(options, "LIMIT (--max) does not reduce the bytes scanned: you pay for the same")
+    elif options.sql is not None and options.max_rows is not None:
+        _say(options, "--max only stops reading: BigQuery scans and bills the whole query")
+
+
+async def _write(options: QueryOptions, result: QueryResult) -> None:
+    shape: Callable[[dict[str, Any]], Any] = to_tom if options.output is OutputFormat.tom else _same
+    started = time.monotonic()
+    async for page in result.pages():
+        _emit(b"".join(orjson.dumps(shape(row), option=orjson.OPT_APPEND_NEWLINE) for row in page))
+    elapsed = max(time.monotonic() - started, 1e-9)
+    rows = result.rows_read
+    summary = f"{rows:,} row{'s' if rows != 1 else ''} written"
+    if result.truncated:
+        total = result.total_rows
+        more = f" of {total:,}" if total is not None and options.sql is not None else ""
+        summary += f"{more}; stopped at --max {options.max_rows} (more rows match)"
+    _say(options, f"{summary} in {elapsed:.1f} s ({rows / elapsed:,.0f} rows/s)")
+
+
+def _same(row: dict[str, Any]) -> dict[str, Any]:
+    return row
+
+
+def _emit(data: bytes) -> None:
+    """One page to stdout. A slow reader blocks the loop: that only delays the next page,
+    which is the one thing running meanwhile."""
+    try:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+    except BrokenPipeError:
+        # `pgb query | head`: point stdout at /dev/null so the exit flush cannot complain
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        raise OutputClosed("output closed") from None

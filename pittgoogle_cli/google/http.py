@@ -1,0 +1,151 @@
+"""The one place pgb talks HTTP: a base URL, a token, retries with backoff and jitter.
+
+Errors come out as the classes in ``_exceptions``; nothing here puts a header (so no
+token) into a message or a log line.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+import anyio
+import httpx
+
+from pittgoogle_cli._exceptions import (
+    ApiError,
+    PgbError,
+    TransportError,
+    Unauthenticated,
+    Unreachable,
+    error_class_for_status,
+)
+from pittgoogle_cli.pubsub.rest import parse_error
+
+
+class TokenSource(Protocol):
+    """Gives the bearer token for a request; ``None`` for an emulator (no credentials)."""
+
+    async def token(self) -> str | None: ...
+
+    async def invalidate(self, token: str) -> None:
+        """The server rejected ``token`` (401): the next ``token()`` must be a new one."""
+
+
+@runtime_checkable
+class HeaderSource(Protocol):
+    """A token source whose credentials need more headers on every request than the token
+    (user credentials with a quota project send ``x-goog-user-project``)."""
+
+    def extra_headers(self) -> Mapping[str, str]: ...
+
+
+class NoCredentials:
+    async def token(self) -> str | None:
+        return None
+
+    async def invalidate(self, token: str) -> None:
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class RetryPolicy:
+    """Exponential backoff with full jitter: sleep U(0, min(cap, base * 2**attempt))."""
+
+    attempts: int = 6
+    base: float = 0.25
+    cap: float = 10.0
+
+    def delay(self, attempt: int) -> float:
+        return random.uniform(0, min(self.cap, self.base * 2**attempt))  # noqa: S311
+
+
+class RestClient:
+    """JSON-over-HTTP calls to one Google API root, e.g. ``https://pubsub.googleapis.com/v1``."""
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        tokens: TokenSource | None = None,
+        http: httpx.AsyncClient | None = None,
+        retry: RetryPolicy | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float = 60.0,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._tokens = tokens or NoCredentials()
+        self._owns_http = http is None
+        self._http = http or httpx.AsyncClient(
+            timeout=httpx.Timeout(timeout, connect=10.0),
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=32),
+        )
+        self._retry = retry or RetryPolicy()
+        self._headers = {"content-type": "application/json", **(headers or {})}
+        self._credential_headers = (
+            self._tokens.extra_headers if isinstance(self._tokens, HeaderSource) else None
+        )
+
+    async def aclose(self) -> None:
+        if self._owns_http:
+            await self._http.aclose()
+
+    async def call(self, method: str, path: str, body: bytes | None = None) -> bytes:
+        """Send one request, retrying what is retriable; the reply body on 2xx."""
+        attempt = 0
+        refreshed = False
+        while True:
+            token = await self._tokens.token()
+            try:
+                return await self._once(method, path, body, token)
+            except Unauthenticated:
+                if refreshed or token is None:
+                    raise
+                refreshed = True  # one refresh and one retry, never a loop
+                await self._tokens.invalidate(token)
+            except PgbError as exc:
+                if not exc.retriable:
+                    raise
+                attempt += 1
+                if attempt >= self._retry.attempts:
+                    if isinstance(exc, TransportError):
+                        raise Unreachable(str(exc)) from None
+                    raise
+                await anyio.sleep(self._retry.delay(attempt))
+
+    async def _once(self, method: str, path: str, body: bytes | None, token: str | None) -> bytes:
+        headers = dict(self._headers)
+        if self._credential_headers is not None:  # headers given to the client win
+            headers = {**self._credential_headers(), **headers}
+        if token is not None:
+            headers["authorization"] = f"Bearer {token}"
+        url = f"{self.base_url}/{path}"
+        try:
+            reply = await self._http.request(method, url, content=body, headers=headers)
+        except httpx.TimeoutException:
+            raise TransportError(f"{self._where()} timed out") from None
+        except httpx.TransportError as exc:
+            raise TransportError(f"cannot reach {self._where()}: {_describe(exc)}") from None
+        if reply.is_success:
+            return reply.content
+        raise _api_error(reply)
+
+    def _where(self) -> str:
+        return self.base_url.split("://", 1)[-1].split("/", 1)[0]
+
+
+def _api_error(reply: httpx.Response) -> ApiError:
+    message, reason = parse_error(reply.content)
+    if not message:
+        message = reply.reason_phrase or f"HTTP {reply.status_code}"
+    cls = error_class_for_status(reply.status_code)
+    return cls(message, status=reply.status_code, reason=reason)
+
+
+def _describe(exc: httpx.TransportError) -> str:
+    text = str(exc) or type(exc).__name__
+    if "refused" in text.lower() or isinstance(exc, httpx.ConnectError):
+        return f"connection refused or failed ({text})"
+    return text

