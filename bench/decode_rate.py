@@ -9,10 +9,10 @@ from pathlib import Path
 
 import anyio
 
-from pittgoogle_cli.alerts.decode import Decoder
-from pittgoogle_cli.alerts.models import Alert
-from pittgoogle_cli.engine.pull import Filter, apply_filters
+from pittgoogle_cli.filters.base import Filter, apply_filters
 from pittgoogle_cli.filters.where import where_filter
+from pittgoogle_cli.packets.decode import Decoder
+from pittgoogle_cli.packets.models import Alert
 from pittgoogle_cli.shapes.render import render_line
 
 DATA = Path(__file__).parent.parent / "tests" / "data"

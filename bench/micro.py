@@ -16,7 +16,7 @@ from typing import Any
 
 import fastavro
 
-from pittgoogle_cli.alerts.decode import Decoder
+from pittgoogle_cli.packets.decode import Decoder
 from pittgoogle_cli.pubsub.rest import parse_pull, publish_body
 from pittgoogle_cli.shapes.render import render_line
 

@@ -1,4 +1,11 @@
-"""pgb: Pitt-Google's alert streams and tables as JSON lines, from the shell or Python."""
+"""pgb: Pitt-Google's alert streams and tables as JSON lines, from the shell or Python.
+
+import pittgoogle_cli as pgb
+settings = pgb.PullSettings("ztf-loop", max_alerts=100, where="candidate.magpsf < 18")
+async for alert in pgb.alerts(settings):    # acked as the loop moves on
+    ...
+outcome = await pgb.pull(settings, out="bright.sqlite")
+"""
 
 import importlib as _importlib
 from typing import TYPE_CHECKING as _TYPE_CHECKING
@@ -11,8 +18,10 @@ from ._exceptions import (
     ConfigError,
     CostTooHigh,
     DecodeError,
+    FilterFailed,
     MalformedReply,
     NotFound,
+    OutputClosed,
     PermissionDenied,
     PgbError,
     ServerError,
@@ -20,46 +29,64 @@ from ._exceptions import (
     TransportError,
     Unauthenticated,
     Unreachable,
+    UnsupportedSchema,
 )
 
 if _TYPE_CHECKING:
-    from .alerts.decode import Decoder
-    from .alerts.models import Alert, SchemaInfo
-    from .alerts.schemas import SchemaRegistry
     from .auth.resolve import default_token_source, resolve_project
     from .bigquery.client import BigQueryClient
     from .bigquery.pager import QueryResult
     from .bigquery.sql import Query, TableId, alerts_query
-    from .engine.processing import Processing
-    from .engine.pull import PullSettings, alerts, open_stream
-    from .filters.specs import classtar_filter, load_filter, load_filters
+    from .engine.local import decode_files
+    from .engine.pull import alerts, pull
+    from .engine.settings import (
+        DecodeOutcome,
+        DecodeSettings,
+        OutputFormat,
+        PullOutcome,
+        PullSettings,
+        StopReason,
+    )
+    from .engine.sync import fetch, pull_sync
+    from .filters.base import Filter
+    from .filters.classtar import classtar_filter
+    from .filters.specs import load_filter, load_filters
     from .filters.where import where_filter
-    from .pubsub.stream import AlertStream, Counts, StreamOptions
-    from .shapes.shape import ShapeOptions
+    from .packets.decode import Decoder
+    from .packets.models import Alert, Counts, SchemaInfo
+    from .packets.schemas import SchemaRegistry
+    from .shapes.shape import Cutouts, ShapeOptions
 
 # Imported on first use, so `pgb pull` on an emulator never loads OAuth or BigQuery code.
 _LAZY = {
-    "Alert": ".alerts.models",
-    "AlertStream": ".pubsub.stream",
+    "Alert": ".packets.models",
     "BigQueryClient": ".bigquery.client",
-    "Counts": ".pubsub.stream",
-    "Decoder": ".alerts.decode",
-    "Processing": ".engine.processing",
-    "PullSettings": ".engine.pull",
+    "Counts": ".packets.models",
+    "Cutouts": ".shapes.shape",
+    "DecodeOutcome": ".engine.settings",
+    "DecodeSettings": ".engine.settings",
+    "Decoder": ".packets.decode",
+    "Filter": ".filters.base",
+    "OutputFormat": ".engine.settings",
+    "PullOutcome": ".engine.settings",
+    "PullSettings": ".engine.settings",
     "Query": ".bigquery.sql",
     "QueryResult": ".bigquery.pager",
-    "SchemaInfo": ".alerts.models",
-    "SchemaRegistry": ".alerts.schemas",
+    "SchemaInfo": ".packets.models",
+    "SchemaRegistry": ".packets.schemas",
     "ShapeOptions": ".shapes.shape",
-    "StreamOptions": ".pubsub.stream",
+    "StopReason": ".engine.settings",
     "TableId": ".bigquery.sql",
     "alerts": ".engine.pull",
     "alerts_query": ".bigquery.sql",
-    "classtar_filter": ".filters.specs",
+    "classtar_filter": ".filters.classtar",
+    "decode_files": ".engine.local",
     "default_token_source": ".auth.resolve",
+    "fetch": ".engine.sync",
     "load_filter": ".filters.specs",
     "load_filters": ".filters.specs",
-    "open_stream": ".engine.pull",
+    "pull": ".engine.pull",
+    "pull_sync": ".engine.sync",
     "resolve_project": ".auth.resolve",
     "where_filter": ".filters.where",
 }
@@ -74,11 +101,14 @@ def __getattr__(name: str) -> object:
     return value
 
 
+def __dir__() -> list[str]:
+    return __all__
+
+
 __version__ = "0.1.0"
 
 __all__ = [
     "Alert",
-    "AlertStream",
     "AlreadyExists",
     "ApiError",
     "AuthError",
@@ -87,13 +117,20 @@ __all__ = [
     "ConfigError",
     "CostTooHigh",
     "Counts",
+    "Cutouts",
     "DecodeError",
+    "DecodeOutcome",
+    "DecodeSettings",
     "Decoder",
+    "Filter",
+    "FilterFailed",
     "MalformedReply",
     "NotFound",
+    "OutputClosed",
+    "OutputFormat",
     "PermissionDenied",
     "PgbError",
-    "Processing",
+    "PullOutcome",
     "PullSettings",
     "Query",
     "QueryResult",
@@ -101,20 +138,24 @@ __all__ = [
     "SchemaRegistry",
     "ServerError",
     "ShapeOptions",
-    "StreamOptions",
+    "StopReason",
     "TableId",
     "TooManyRequests",
     "TransportError",
     "Unauthenticated",
     "Unreachable",
+    "UnsupportedSchema",
     "__version__",
     "alerts",
     "alerts_query",
     "classtar_filter",
+    "decode_files",
     "default_token_source",
+    "fetch",
     "load_filter",
     "load_filters",
-    "open_stream",
+    "pull",
+    "pull_sync",
     "resolve_project",
     "where_filter",
 ]

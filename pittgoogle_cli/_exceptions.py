@@ -15,7 +15,10 @@
     ├── TransportError            retriable  timeout, connection refused, reset
     │   └── Unreachable           exit 7  still failing after every retry
     ├── MalformedReply            exit 1  a 2xx reply pgb cannot parse
-    └── DecodeError               one message that cannot be decoded: dead-lettered, not fatal
+    ├── DecodeError               one message that cannot be decoded: dead-lettered, not fatal
+    ├── FilterFailed              a filter raised on one alert: dead-lettered, not fatal
+    ├── UnsupportedSchema         exit 1  an Avro schema Parquet cannot hold
+    └── OutputClosed              exit 141  the reader of stdout went away (``| head``)
 
 Retry code reads ``exc.retriable``; the CLI reads ``exc.exit_code``. Messages never carry
 credentials: request headers are not part of any message here.
@@ -102,6 +105,21 @@ class MalformedReply(PgbError):
 
 class DecodeError(PgbError):
     """One message could not be decoded; it goes to the dead-letter folder."""
+
+
+class FilterFailed(PgbError):
+    """A filter raised on one alert; that alert goes to the dead-letter folder with the
+    traceback, and the stream goes on."""
+
+
+class UnsupportedSchema(PgbError):
+    """An Avro schema with a construct that Arrow/Parquet cannot hold."""
+
+
+class OutputClosed(PgbError):
+    """The reader of stdout went away (``pgb pull | head``); exit 141 like SIGPIPE."""
+
+    exit_code = 141
 
 
 def add_context(exc: PgbError, context: str) -> PgbError:

@@ -32,7 +32,7 @@ def test_each_distinct_schema_is_parsed_once(ztf_payloads):
     for payload in ztf_payloads * 3:
         decoder.decode(payload)
     versions = {fastavro.reader(io.BytesIO(p)).metadata["avro.schema"] for p in ztf_payloads}
-    assert len(decoder.schemas._parsed) == len(versions)
+    assert len(decoder.schemas) == len(versions)
 
 
 @pytest.mark.parametrize("codec", ["deflate", "null"])

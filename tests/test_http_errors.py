@@ -9,9 +9,11 @@ import pytest
 import respx
 from typer.testing import CliRunner
 
-from pittgoogle_cli import MalformedReply, NotFound, PermissionDenied, Unreachable
+from pittgoogle_cli import MalformedReply, NotFound, PermissionDenied, ServerError, Unreachable
 from pittgoogle_cli.cli import app
-from pittgoogle_cli.google.http import RestClient, RetryPolicy
+from pittgoogle_cli.google.errors import GoogleError, parse_error
+from pittgoogle_cli.google.http import RestClient
+from pittgoogle_cli.google.retry import RetryPolicy
 from pittgoogle_cli.pubsub.rest import subscription_name
 from pittgoogle_cli.pubsub.subscriber import Subscriber, pubsub_base_url
 
@@ -108,3 +110,48 @@ def test_cli_permission_denied_is_one_line_and_exit_6():
     assert result.stderr == (
         f"pgb: cannot use or create {SUB}: User not authorized to perform this\n"
     )
+
+
+def test_one_parser_reads_pubsubs_status_and_bigquerys_reason():
+    pubsub = b'{"error": {"code": 404, "message": "Resource not found", "status": "NOT_FOUND"}}'
+    assert parse_error(pubsub) == GoogleError("Resource not found", "NOT_FOUND", "")
+    bigquery = (
+        b'{"error": {"code": 403, "message": "Exceeded rate limits", "status": "PERMISSION_DENIED",'
+        b' "errors": [{"reason": "rateLimitExceeded", "message": "Exceeded", "domain": "usage"}]}}'
+    )
+    assert parse_error(bigquery) == GoogleError(
+        "Exceeded rate limits", "PERMISSION_DENIED", "rateLimitExceeded"
+    )
+    only_inner = b'{"error": {"errors": [{"reason": "notFound", "message": "Not found: t"}]}}'
+    assert parse_error(only_inner) == GoogleError("Not found: t", "", "notFound")
+
+
+@pytest.mark.parametrize(
+    "body", [b"", b"<html>bad gateway</html>", b'{"error": "invalid_grant"}', b"[]"]
+)
+def test_a_reply_that_is_not_googles_envelope_is_none(body: bytes):
+    assert parse_error(body) is None
+
+
+class FailingTokens:
+    """A token source that has given up on its own retries."""
+
+    def __init__(self) -> None:
+        self.calls = 0
+
+    async def token(self) -> str | None:
+        self.calls += 1
+        raise ServerError("oauth2.googleapis.com answered HTTP 503; try again later", status=503)
+
+    async def invalidate(self, token: str) -> None:
+        return None
+
+
+@respx.mock
+def test_a_token_source_error_is_not_retried_again_per_request():
+    route = respx.get(f"{BASE}/{SUB}").mock(return_value=httpx.Response(200, json={}))
+    tokens = FailingTokens()
+    client = RestClient(BASE, tokens=tokens, retry=FAST)
+    with pytest.raises(ServerError, match="HTTP 503"):
+        anyio.run(client.call, "GET", SUB)
+    assert tokens.calls == 1 and route.call_count == 0

@@ -1,48 +1,187 @@
-"""pgb from Python: ``async with open_stream(...)`` and ``async for alert in alerts(...)``."""
+"""pgb from Python: ``pull()``, ``alerts()`` and ``fetch()`` honour every setting exactly
+as ``pgb pull`` does, on the real Pub/Sub emulator."""
 
 from __future__ import annotations
 
 import io
+import signal
+import sqlite3
+import time
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from pathlib import Path
+from typing import Any
 
 import anyio
 import fastavro
+import orjson
+import pytest
 
-from pittgoogle_cli import PullSettings, alerts, open_stream
+import pittgoogle_cli as pgb
 
-from .conftest import PROJECT, Channel
+from .conftest import PROJECT, Channel, new_channel, run_pgb
+
+WHERE = "candidate.magpsf < 18"
+FILTER_SOURCE = """
+def tag(alert):
+    return {**alert, "tagged": True} if alert["candidate"]["fid"] == 1 else None
+"""
 
 
-def test_async_for_over_alerts_acks_each_one_it_moved_past(channel: Channel, ztf_payloads):
-    channel.publish(ztf_payloads)
-    settings = PullSettings(
-        channel.subscription_id,
-        project=PROJECT,
-        emulator_host=channel.host,
-        until_empty=True,
-        create=False,
+def settings_for(channel: Channel, **given: Any) -> pgb.PullSettings:
+    given.setdefault("until_empty", True)
+    return pgb.PullSettings(
+        channel.subscription_id, project=PROJECT, emulator_host=channel.host, create=False, **given
     )
+
+
+def object_id(payload: bytes) -> str:
+    return str(next(fastavro.reader(io.BytesIO(payload)))["objectId"])
+
+
+def cli_candids(channel: Channel, *args: str) -> list[int]:
+    done = run_pgb(channel.host, "pull", channel.subscription_id, "--no-create", *args)
+    assert done.returncode == 0, done.stderr
+    return sorted(orjson.loads(line)["candid"] for line in done.stdout.splitlines())
+
+
+@pytest.fixture
+def cuts(tmp_path: Path) -> str:
+    (tmp_path / "cuts.py").write_text(FILTER_SOURCE)
+    return f"{tmp_path / 'cuts.py'}:tag"
+
+
+def test_pull_and_alerts_filter_exactly_as_the_cli_does(emulator: str, ztf_payloads, cuts):
+    each = [new_channel(emulator) for _ in range(3)]
+    for channel in each:
+        channel.publish(ztf_payloads * 2)
+    by_cli = cli_candids(each[0], "--until-empty", "--where", WHERE, "--filter", cuts)
+    assert 0 < len(by_cli) < 2 * len(ztf_payloads)
+
+    pulled = each[1]
+    out = pulled.subscription_id + ".jsonl"
+    outcome = pgb.pull_sync(settings_for(pulled, where=WHERE, filters=[cuts]), out=out)
+    written = [orjson.loads(line) for line in Path(out).read_bytes().splitlines()]
+    Path(out).unlink()
+    assert sorted(a["candid"] for a in written) == by_cli
+    assert all(a["tagged"] for a in written)
+    assert outcome.reason == "drained"
+    assert outcome.counts.written == len(by_cli)
+    assert outcome.counts.filtered == 2 * len(ztf_payloads) - len(by_cli)
+
+    found = pgb.fetch(settings_for(each[2], where=WHERE, filters=[cuts]))
+    assert sorted(a.candid for a in found) == by_cli
+    for channel in each:
+        assert channel.drain_ids() == []  # kept and filtered out alike were acked
+
+
+def test_max_alerts_is_exact_in_pull_alerts_and_the_cli(emulator: str, ztf_payloads):
+    each = [new_channel(emulator) for _ in range(3)]
+    for channel in each:
+        channel.publish(ztf_payloads * 3)  # 27
+    assert len(cli_candids(each[0], "--max", "5")) == 5
+    outcome = pgb.pull_sync(
+        settings_for(each[1], max_alerts=5, until_empty=False),
+        out=Path(each[1].subscription_id + ".sqlite"),
+    )
+    assert outcome.reason == "max" and outcome.counts.written == 5
+    rows = (
+        sqlite3.connect(each[1].subscription_id + ".sqlite")
+        .execute("SELECT count(*) FROM alerts")
+        .fetchone()
+    )
+    assert rows == (5,)
+    Path(each[1].subscription_id + ".sqlite").unlink()
+    assert len(pgb.fetch(settings_for(each[2], max_alerts=5, until_empty=False))) == 5
+    for channel in each:
+        assert len(channel.drain_ids()) == 27 - 5  # the rest returned at once
+
+
+def test_timeout_stops_pull_alerts_and_the_cli_alike(channel: Channel):
+    started = time.monotonic()
+    done = run_pgb(channel.host, "pull", channel.subscription_id, "--no-create", "--timeout", "1")
+    assert done.returncode == 0 and b"timeout: 0 written" in done.stderr
+    outcome = pgb.pull_sync(settings_for(channel, timeout=1, until_empty=False))
+    assert outcome.reason == "timeout"
+    assert pgb.fetch(settings_for(channel, timeout=1, until_empty=False)) == []
+    assert time.monotonic() - started < 30
+
+
+def test_async_for_acks_each_alert_it_moved_past(channel: Channel, ztf_payloads):
+    channel.publish(ztf_payloads)
 
     async def first_three() -> list[str]:
         seen = []
-        async with open_stream(settings) as stream:
-            async for alert in alerts(stream):
+        async with aclosing(pgb.alerts(settings_for(channel))) as stream:
+            async for alert in stream:
                 seen.append(alert.object_id)
                 if len(seen) == 3:
                     break
         return seen
 
     seen = anyio.run(first_three)
-    want = {next(fastavro.reader(io.BytesIO(p)))["objectId"] for p in ztf_payloads}
-    assert len(seen) == 3 and set(seen) <= want
-    # The two it moved past are acked; the third (its body may not have finished) and
-    # the rest are returned at once.
+    assert len(seen) == 3 and set(seen) <= {object_id(p) for p in ztf_payloads}
+    # The two it moved past are acked; the third and the rest are returned at once.
     assert len(channel.drain_ids()) == len(ztf_payloads) - 2
 
-    channel.publish(ztf_payloads)
 
-    async def everything() -> int:
-        async with open_stream(settings) as stream:
-            return len([alert async for alert in alerts(stream)])
+def test_a_loop_left_without_aclosing_loses_nothing(emulator: str, ztf_payloads):
+    """Python closes an abandoned generator soon after (in a task of its own) while the
+    event loop goes on; if the loop ends at once, the rest come back at their deadline."""
+    short, quick = new_channel(emulator, ack_deadline=10), new_channel(emulator)
+    short.publish(ztf_payloads)
+    quick.publish(ztf_payloads)
 
-    assert anyio.run(everything) == len(ztf_payloads)
+    async def first(channel: Channel, then: float) -> str:
+        found = [alert async for alert in _first_of(pgb.alerts(settings_for(channel)))]
+        await anyio.sleep(then)  # the program goes on
+        return str(found[0].object_id)
+
+    anyio.run(first, quick, 1.0)
+    assert len(quick.drain_ids()) == len(ztf_payloads)  # nacked at once: it was not moved past
+    anyio.run(first, short, 0.0)
+    assert short.drain_ids() == []  # still leased...
+    time.sleep(11)
+    assert len(short.drain_ids()) == len(ztf_payloads)  # ...and back after the deadline
+
+
+async def _first_of(stream: AsyncIterator[pgb.Alert]) -> AsyncIterator[pgb.Alert]:
+    async for alert in stream:  # left at once, and never closed
+        yield alert
+        return
+
+
+def test_undecodable_messages_go_to_the_dead_letter_folder(channel: Channel, tmp_path: Path):
+    channel.publish([b"\x00\x00\x00\x27\x10garbage", b'{"candid": 1, "objectId": "x"}'])
+    found = pgb.fetch(settings_for(channel, dead_letter_dir=tmp_path))
+    assert [a.record for a in found] == [{"candid": 1, "objectId": "x"}]
+    kept = list((tmp_path / channel.subscription_id).glob("*.bin"))
+    assert [p.read_bytes() for p in kept] == [b"\x00\x00\x00\x27\x10garbage"]
     assert channel.drain_ids() == []
+
+
+def test_the_library_leaves_signals_to_the_application(emulator: str, ztf_payloads, tmp_path: Path):
+    seen: list[object] = []
+
+    def look(alert: dict[str, Any]) -> dict[str, Any]:
+        seen.append(signal.getsignal(signal.SIGINT))
+        return alert
+
+    async def main(channel: Channel, handle: bool) -> object:
+        before = signal.getsignal(signal.SIGINT)
+        settings = settings_for(channel, filters=[look])
+        await pgb.pull(settings, out=tmp_path / "seen.jsonl", handle_signals=handle)
+        return before
+
+    for handle in (False, True):
+        channel = new_channel(emulator)
+        channel.publish(ztf_payloads[:1])
+        seen.clear()
+        before = anyio.run(main, channel, handle)
+        assert len(seen) == 1
+        assert (seen[0] == before) is not handle  # only when asked does pgb take SIGINT
+
+
+def test_fetch_needs_a_stop(channel: Channel):
+    with pytest.raises(pgb.ConfigError, match="needs a stop"):
+        pgb.fetch(settings_for(channel, until_empty=False))

@@ -16,7 +16,7 @@ import pybase64
 import pytest
 from fastavro.schema import load_schema
 
-from pittgoogle_cli.alerts.schemas import SHIPPED
+from pittgoogle_cli.packets.schemas import SHIPPED
 
 from .conftest import DATA, Channel, pgb_command, run_pgb
 

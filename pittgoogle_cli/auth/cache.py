@@ -79,15 +79,6 @@ def write_login(login: Login, path: Path | None = None) -> Path:
     return path
 
 
-def delete_login(path: Path | None = None) -> bool:
-    """Remove the cached login; ``False`` when there was none."""
-    try:
-        (path or cache_path()).unlink()
-    except FileNotFoundError:
-        return False
-    return True
-
-
 def _write_private(path: Path, data: bytes) -> None:
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")

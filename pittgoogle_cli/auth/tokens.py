@@ -15,7 +15,7 @@ from collections.abc import Mapping
 
 import anyio
 
-from pittgoogle_cli._exceptions import AuthError, PgbError, TransportError, Unreachable
+from pittgoogle_cli._exceptions import AuthError, PgbError
 from pittgoogle_cli.auth.cache import Login, write_login
 from pittgoogle_cli.auth.credentials import ServiceAccountKey, UserCredentials
 from pittgoogle_cli.auth.oauth import (
@@ -27,7 +27,7 @@ from pittgoogle_cli.auth.oauth import (
     describe_oauth_error,
     google_errors,
 )
-from pittgoogle_cli.google.http import RetryPolicy
+from pittgoogle_cli.google.retry import RetryPolicy, retrying
 
 # Google's access tokens last an hour; one with less than this left is renewed first, so a
 # request never leaves with a token that expires on the way.
@@ -66,22 +66,14 @@ class RefreshingTokenSource(ABC):
 
     async def _renew(self, current: AccessToken | None) -> AccessToken:
         """A new token; if Google is briefly unavailable, the current one while it lasts."""
-        attempt = 0
-        while True:
-            try:
-                return await self._fetch()
-            except PgbError as exc:
-                if not exc.retriable:
-                    raise
-                if current is not None and not current.expires_within(_LAST_MOMENT):
-                    self._next_try = time.monotonic() + _RETRY_EARLY_RENEWAL
-                    return current
-                attempt += 1
-                if attempt >= self.retry.attempts:
-                    if isinstance(exc, TransportError):
-                        raise Unreachable(str(exc)) from None
-                    raise
-                await anyio.sleep(self.retry.delay(attempt))
+
+        def keep_current(error: PgbError) -> AccessToken | None:
+            if current is None or current.expires_within(_LAST_MOMENT):
+                return None
+            self._next_try = time.monotonic() + _RETRY_EARLY_RENEWAL
+            return current
+
+        return await retrying(self._fetch, self.retry, instead=keep_current)
 
     async def invalidate(self, token: str) -> None:
         async with self._lock:

@@ -30,17 +30,17 @@ from pittgoogle_cli.bigquery.rest import (
     QueryReply,
     api_root,
     cancel_path,
-    error_for,
     estimated_price,
     format_bytes,
-    parse_error,
     parse_reply,
     query_body,
     query_path,
+    reply_error,
     results_path,
 )
 from pittgoogle_cli.bigquery.sql import Query, without_limit
-from pittgoogle_cli.google.http import RestClient, RetryPolicy, TokenSource
+from pittgoogle_cli.google.http import RestClient, TokenSource
+from pittgoogle_cli.google.retry import RetryPolicy
 
 EMULATOR_ENV = "BIGQUERY_EMULATOR_HOST"
 
@@ -52,8 +52,7 @@ async def _raise_bigquery_error(response: httpx.Response) -> None:
     if response.is_success:
         return
     await response.aread()
-    message, reason = parse_error(response.content)
-    raise error_for(response.status_code, message or response.reason_phrase, reason)
+    raise reply_error(response.status_code, response.content, response.reason_phrase)
 
 
 @dataclass(frozen=True, slots=True)

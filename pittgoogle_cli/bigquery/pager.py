@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import AsyncIterator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 import anyio
 from anyio.abc import TaskGroup
@@ -25,11 +25,23 @@ from pittgoogle_cli.bigquery.sql import Query
 if sys.version_info < (3, 11):
     from exceptiongroup import BaseExceptionGroup
 
-if TYPE_CHECKING:
-    from pittgoogle_cli.bigquery.client import BigQueryClient
-
 # A small first page: the first rows sooner; then pages as large as the server likes.
 FIRST_PAGE_ROWS = 1000
+
+
+class JobClient(Protocol):
+    """The calls ``Pages`` makes (``BigQueryClient`` has them), so that this module needs
+    no import of the client, which imports it."""
+
+    async def start(
+        self, query: Query, max_bytes: int | None, page_size: int | None
+    ) -> QueryReply: ...
+
+    async def results(
+        self, job: JobReference, page_token: str | None, page_size: int | None
+    ) -> QueryReply: ...
+
+    async def cancel(self, job: JobReference) -> None: ...
 
 
 def checked(reply: QueryReply) -> QueryReply:
@@ -46,7 +58,7 @@ class Pages:
 
     def __init__(
         self,
-        client: BigQueryClient,
+        client: JobClient,
         query: Query,
         *,
         max_bytes: int | None,

@@ -32,6 +32,7 @@ from pittgoogle_cli._exceptions import (
 )
 from pittgoogle_cli.bigquery.rows import Field
 from pittgoogle_cli.bigquery.sql import Query
+from pittgoogle_cli.google.errors import ErrorProto, parse_error
 
 BIGQUERY_API = "https://bigquery.googleapis.com/bigquery/v2"
 # On-demand analysis price (US multi-region, 2025); change with --price-per-tib.
@@ -51,12 +52,6 @@ def api_root(emulator_host: str | None) -> str:
     if "://" not in host:
         host = f"http://{host}"
     return f"{host}/bigquery/v2"
-
-
-class ErrorProto(msgspec.Struct, frozen=True):
-    reason: str = ""
-    message: str = ""
-    location: str = ""
 
 
 class JobReference(msgspec.Struct, frozen=True, rename="camel"):
@@ -106,19 +101,7 @@ class QueryReply(msgspec.Struct, frozen=True, rename="camel"):
         return None
 
 
-class _ErrorBody(msgspec.Struct, frozen=True):
-    code: int = 0
-    message: str = ""
-    status: str = ""
-    errors: list[ErrorProto] = []
-
-
-class _ErrorReply(msgspec.Struct, frozen=True):
-    error: _ErrorBody
-
-
 _reply_decoder = msgspec.json.Decoder(QueryReply)
-_error_decoder = msgspec.json.Decoder(_ErrorReply)
 _encoder = msgspec.json.Encoder()
 
 
@@ -127,16 +110,6 @@ def parse_reply(body: bytes) -> QueryReply:
         return _reply_decoder.decode(body)
     except msgspec.DecodeError as exc:
         raise MalformedReply(f"BigQuery sent a reply pgb cannot read: {exc}") from None
-
-
-def parse_error(body: bytes) -> tuple[str, str]:
-    """(message, reason) of a BigQuery error reply; ("", "") when it is not one."""
-    try:
-        error = _error_decoder.decode(body).error
-    except msgspec.DecodeError:
-        return "", ""
-    reason = error.errors[0].reason if error.errors else ""
-    return error.message or (error.errors[0].message if error.errors else ""), reason
 
 
 # Reasons whose meaning the HTTP status does not tell: see BigQuery's "Error messages" page.
@@ -162,6 +135,15 @@ def error_for(status: int, message: str, reason: str) -> PgbError:
         return CostTooHigh(f"{described} (raise --max-bytes to allow it)")
     cls = _BY_REASON.get(reason) or error_class_for_status(status)
     return cls(described, status=status, reason=reason)
+
+
+def reply_error(status: int, body: bytes, phrase: str = "") -> PgbError:
+    """The pgb error for an HTTP error reply; ``phrase`` (the HTTP reason phrase) when the
+    body is not Google's error envelope or has no message."""
+    error = parse_error(body)
+    if error is None:
+        return error_for(status, phrase, "")
+    return error_for(status, error.message or phrase, error.reason)
 
 
 def job_error(error: ErrorProto) -> PgbError:

@@ -4,7 +4,8 @@ The REST API sends every value as a string inside ``{"f": [{"v": ...}]}``. A con
 built once per result schema (a tuple of per-column functions, nested for RECORDs), so a
 row costs one dict comprehension and no type lookups.
 
-    INT64      int (or the exact string, for jq: ZTF candids are above 2**53)
+    INT64      int; with ``int64_as_string``, one above 2**53 in magnitude (ZTF's candid)
+               is its exact decimal string instead, as in ``pgb pull``
     FLOAT64    float; NaN and infinities become None (JSON has neither)
     BOOL       bool
     TIMESTAMP  ISO 8601 in UTC, ``2024-01-02T03:04:05.123456Z``
@@ -22,6 +23,8 @@ from typing import Any
 
 import msgspec
 import orjson
+
+from pittgoogle_cli.shapes.render import exact_int
 
 Converter = Callable[[Any], Any]
 RowConverter = Callable[[dict[str, Any]], dict[str, Any]]
@@ -64,9 +67,13 @@ def _identity(value: Any) -> Any:
     return value
 
 
+def _exact_int(value: str) -> int | str:
+    return exact_int(int(value))
+
+
 def _scalar(type_: str, int64_as_string: bool) -> Converter:
     if type_ in ("INTEGER", "INT64"):
-        return _identity if int64_as_string else int
+        return _exact_int if int64_as_string else int
     if type_ in ("FLOAT", "FLOAT64"):
         return _float
     if type_ in ("BOOLEAN", "BOOL"):

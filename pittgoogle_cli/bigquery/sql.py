@@ -15,7 +15,7 @@ from typing import Any
 import orjson
 
 from pittgoogle_cli._exceptions import ConfigError
-from pittgoogle_cli.alerts.fields import ZTF_BANDS
+from pittgoogle_cli.packets.fields import MAIN_FIELDS, ZTF_BANDS
 
 DEFAULT_TABLE = "ardent-cycling-243415.ztf.alerts_v4_02"
 
@@ -35,16 +35,8 @@ _BAND_SQL = (
     + " ".join(f"WHEN {fid} THEN '{name}'" for fid, name in ZTF_BANDS.items())
     + " END AS `band`"
 )
-LIGHT_COLUMNS = (
-    "objectId",
-    "candid",
-    "candidate.jd",
-    "candidate.ra",
-    "candidate.dec",
-    "candidate.magpsf",
-    "band",
-    "candidate.classtar",
-)
+# The flat view's fields, where the ZTF tables keep them (see fields.MAIN_FIELDS).
+LIGHT_COLUMNS = tuple(f.column for f in MAIN_FIELDS)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,8 +14,7 @@ import typer
 from rich.console import Console
 
 from pittgoogle_cli import __version__
-from pittgoogle_cli._exceptions import PgbError
-from pittgoogle_cli.outputs.jsonl import OutputClosed
+from pittgoogle_cli._exceptions import OutputClosed, PgbError
 
 if sys.version_info < (3, 11):
     from exceptiongroup import BaseExceptionGroup
@@ -51,8 +50,13 @@ def _main(
     _state["debug"] = debug
 
 
-def fail(message: str, code: int) -> NoReturn:
+def say(message: str) -> None:
+    """The one way pgb tells the user something: ``pgb: message`` on stderr."""
     stderr.print(f"pgb: {message}", markup=False, soft_wrap=True)
+
+
+def fail(message: str, code: int) -> NoReturn:
+    say(message)
     raise typer.Exit(code)
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Annotated
 import orjson
 import typer
 
-from pittgoogle_cli.cli.app import app, run, stderr
+from pittgoogle_cli.cli.app import app, run, say, stderr
 from pittgoogle_cli.cli.options import CredentialsOption, ProjectOption
 
 if TYPE_CHECKING:
@@ -57,7 +57,7 @@ def login(
         return await oauth_login.login(client, open_browser=opener, tell=_tell, port=port)
 
     done = run(main)
-    _tell(f"pgb: logged in as {done.account or 'an unknown account'}; saved in {done.user.path}")
+    say(f"logged in as {done.account or 'an unknown account'}; saved in {done.user.path}")
 
 
 @auth_app.command()
@@ -101,14 +101,14 @@ def logout() -> None:
 
     path, problem = run(oauth_login.logout)
     if path is None:
-        _tell("pgb: not logged in with `pgb auth login`; nothing to do")
+        say("not logged in with `pgb auth login`; nothing to do")
         return
     if problem:
-        _tell(
-            f"pgb: could not revoke the login at Google ({problem}); it is deleted here, and "
+        say(
+            f"could not revoke the login at Google ({problem}); it is deleted here, and "
             "you can remove pgb's access at https://myaccount.google.com/permissions"
         )
-    _tell(f"pgb: logged out; deleted {path}")
+    say(f"logged out; deleted {path}")
 
 
 @auth_app.command("print-token")

@@ -1,17 +1,29 @@
-"""The options ``pgb pull`` and ``pgb decode`` share, each defined once."""
+"""The options several commands share, each declared once, and the decorator that adds a
+group of them to a command and hands the command one object, built by keyword.
+
+    @app.command()
+    @with_options(processing=ProcessingOptions)
+    def decode(files: ..., processing: ProcessingOptions) -> None: ...
+
+One meaning per option name across commands: ``--format`` names what each line or file
+is, ``--max`` how many to write, ``--int64-as-string`` the same integers everywhere.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import functools
+import inspect
+from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, TypeVar, get_type_hints
 
 import typer
 
 from pittgoogle_cli._exceptions import ConfigError
-from pittgoogle_cli.engine.processing import Processing, build_filters
-from pittgoogle_cli.shapes.shape import ShapeOptions
 
+F = TypeVar("F", bound=Callable[..., Any])
 _DECODE = "Decoding"
 _FILTER = "Filters"
 _SHAPE = "Shape"
@@ -42,10 +54,19 @@ CredentialsOption = Annotated[
 ]
 ProjectOption = Annotated[
     str | None,
-    typer.Option(envvar="GOOGLE_CLOUD_PROJECT", help="Your Google Cloud project."),
+    typer.Option(
+        envvar="GOOGLE_CLOUD_PROJECT",
+        help="Your Google Cloud project (it holds your subscriptions and pays for queries).",
+    ),
 ]
-
-
+Int64AsString = Annotated[
+    bool,
+    typer.Option(
+        "--int64-as-string",
+        help="Integers above 2^53 (candid, diaSourceId) as strings: jq 1.6 rounds them.",
+        rich_help_panel=_SHAPE,
+    ),
+]
 SchemaDirs = Annotated[
     list[Path] | None,
     typer.Option(
@@ -64,117 +85,152 @@ SchemaFile = Annotated[
         rich_help_panel=_DECODE,
     ),
 ]
-Filters = Annotated[
-    list[str] | None,
-    typer.Option(
-        "--filter",
-        help="module:function, path/file.py:function or an installed pgb.filters name; "
-        "repeatable, applied in order.",
-        rich_help_panel=_FILTER,
-    ),
-]
-Where = Annotated[
-    str | None,
-    typer.Option(
-        help='Keep alerts matching e.g. "candidate.magpsf < 18 and candidate.drb > 0.9".',
-        rich_help_panel=_FILTER,
-    ),
-]
-ClasstarThreshold = Annotated[
-    float | None,
-    typer.Option(min=0, max=1, help="Star/galaxy cut on ZTF's classtar.", rich_help_panel=_FILTER),
-]
-ClasstarSide = Annotated[
-    Side | None,
-    typer.Option(
-        "--classtar",
-        help="Keep classtar above (gt, the default) or below (lt) the threshold.",
-        rich_help_panel=_FILTER,
-    ),
-]
-Lite = Annotated[
-    bool,
-    typer.Option(
-        "--lite",
-        help="Flat view: objectId, candid, jd, ra, dec, magpsf, band, "
-        "classtar and the message's metadata.",
-        rich_help_panel=_SHAPE,
-    ),
-]
-Fields = Annotated[
-    str | None,
-    typer.Option(help="Only these fields, e.g. objectId,candidate.magpsf.", rich_help_panel=_SHAPE),
-]
-Cutouts = Annotated[
-    str,
-    typer.Option(
-        help="keep, drop, or a folder to write them to as .fits.gz (the JSON then holds "
-        "each file's path).",
-        rich_help_panel=_SHAPE,
-    ),
-]
-Envelope = Annotated[
-    bool,
-    typer.Option(
-        "--envelope",
-        help="Wrap each alert with messageId, publishTime, attributes.",
-        rich_help_panel=_SHAPE,
-    ),
-]
-Int64AsString = Annotated[
-    bool,
-    typer.Option(
-        "--int64-as-string",
-        help="Integers above 2^53 (candid, diaSourceId) as strings: jq 1.6 rounds them.",
-        rich_help_panel=_SHAPE,
-    ),
-]
-Out = Annotated[
-    str | None,
-    typer.Option(
-        help="Where to write: - (stdout), FILE.jsonl, FILE.jsonl.gz, FILE.sqlite, "
-        "FILE.parquet, or a folder for Avro files.",
-        rich_help_panel=_OUT,
-    ),
-]
-OutFormat = Annotated[
-    Format | None,
-    typer.Option(
-        "--format", help="Output format when --out's suffix does not say.", rich_help_panel=_OUT
-    ),
-]
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary on stderr.")]
 
 
-def processing(
-    schema_dirs: list[Path] | None,
-    schema_file: Path | None,
-    filters: list[str] | None,
-    where: str | None,
-    classtar_threshold: float | None,
-    classtar: Side | None,
-    lite: bool,
-    fields: str | None,
-    cutouts: str,
-    envelope: bool,
-    out: str | None,
-    out_format: Format | None,
-    int64_as_string: bool,
-) -> Processing:
-    if classtar is not None and classtar_threshold is None:
-        raise ConfigError("--classtar needs --classtar-threshold T")
-    return Processing(
-        schema_dirs=tuple(schema_dirs or ()),
-        schema_file=schema_file,
-        filters=build_filters(
-            filters or [], where, classtar_threshold, "lt" if classtar is Side.lt else "gt"
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ProcessingOptions:
+    """Decode, filter, shape and write: ``pgb pull`` and ``pgb decode`` alike."""
+
+    schema_dirs: SchemaDirs = None
+    schema_file: SchemaFile = None
+    filters: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--filter",
+            help="module:function, path/file.py:function or an installed pgb.filters name; "
+            "repeatable, applied in order.",
+            rich_help_panel=_FILTER,
         ),
-        shape=ShapeOptions(
-            lite=lite,
-            fields=fields,
-            cutouts=cutouts,
-            envelope=envelope,
-            int64_as_string=int64_as_string,
+    ] = None
+    where: Annotated[
+        str | None,
+        typer.Option(
+            help='Keep alerts matching e.g. "candidate.magpsf < 18 and candidate.drb > 0.9".',
+            rich_help_panel=_FILTER,
         ),
-        out=out,
-        format=out_format.value if out_format else None,
-    )
+    ] = None
+    classtar_threshold: Annotated[
+        float | None,
+        typer.Option(
+            min=0, max=1, help="Star/galaxy cut on ZTF's classtar.", rich_help_panel=_FILTER
+        ),
+    ] = None
+    classtar: Annotated[
+        Side | None,
+        typer.Option(
+            "--classtar",
+            help="Keep classtar above (gt, the default) or below (lt) the threshold.",
+            rich_help_panel=_FILTER,
+        ),
+    ] = None
+    lite: Annotated[
+        bool,
+        typer.Option(
+            "--lite",
+            help="Flat view: objectId, candid, jd, ra, dec, magpsf, band, "
+            "classtar and the message's metadata.",
+            rich_help_panel=_SHAPE,
+        ),
+    ] = False
+    fields: Annotated[
+        str | None,
+        typer.Option(
+            help="Only these fields, e.g. objectId,candidate.magpsf.", rich_help_panel=_SHAPE
+        ),
+    ] = None
+    cutouts: Annotated[
+        str,
+        typer.Option(
+            help="keep, drop, or a folder to write them to as .fits.gz (the JSON then holds "
+            "each file's path).",
+            rich_help_panel=_SHAPE,
+        ),
+    ] = "keep"
+    envelope: Annotated[
+        bool,
+        typer.Option(
+            "--envelope",
+            help="Wrap each alert with messageId, publishTime, attributes.",
+            rich_help_panel=_SHAPE,
+        ),
+    ] = False
+    int64_as_string: Int64AsString = False
+    out: Annotated[
+        str | None,
+        typer.Option(
+            help="Where to write: - (stdout), FILE.jsonl, FILE.jsonl.gz, FILE.sqlite, "
+            "FILE.parquet, or a folder for Avro files.",
+            rich_help_panel=_OUT,
+        ),
+    ] = None
+    out_format: Annotated[
+        Format | None,
+        typer.Option(
+            "--format",
+            help="jsonl or tom (TOM Toolkit's alert fields) lines, or avro, sqlite, parquet "
+            "files when --out's suffix does not say.",
+            rich_help_panel=_OUT,
+        ),
+    ] = None
+
+    def settings(self) -> dict[str, Any]:
+        """The keyword arguments of ``DecodeSettings`` (and so ``PullSettings``)."""
+        if self.classtar is not None and self.classtar_threshold is None:
+            raise ConfigError("--classtar needs --classtar-threshold T")
+        cutouts: str | Path = self.cutouts
+        if cutouts not in ("keep", "drop"):
+            cutouts = Path(cutouts)
+        return {
+            "schema_dirs": tuple(self.schema_dirs or ()),
+            "schema_file": self.schema_file,
+            "classtar_threshold": self.classtar_threshold,
+            "classtar": "lt" if self.classtar is Side.lt else "gt",
+            "where": self.where,
+            "filters": tuple(self.filters or ()),
+            "lite": self.lite,
+            "fields": self.fields,
+            "cutouts": cutouts,
+            "envelope": self.envelope,
+            "int64_as_string": self.int64_as_string,
+            "out": self.out,
+            "format": self.out_format.value if self.out_format else None,
+        }
+
+
+def with_options(**groups: type) -> Callable[[F], F]:
+    """Replace each parameter named in ``groups`` by the fields of its dataclass (as the
+    command's own options), and call the command with one instance of it per group."""
+
+    def decorate(command: F) -> F:
+        signature = inspect.signature(command, eval_str=True)
+        fields_of = {name: _fields(group) for name, group in groups.items()}
+        params: list[inspect.Parameter] = []
+        for param in signature.parameters.values():
+            if param.name in groups:
+                params += fields_of[param.name]
+            else:
+                params.append(param)
+
+        @functools.wraps(command)
+        def wrapper(**kwargs: Any) -> Any:
+            for name, group in groups.items():
+                own = {p.name: kwargs.pop(p.name) for p in fields_of[name]}
+                kwargs[name] = group(**own)
+            return command(**kwargs)
+
+        wrapper.__signature__ = signature.replace(parameters=params)  # type: ignore[attr-defined]
+        wrapper.__annotations__ = {p.name: p.annotation for p in params}
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+def _fields(group: type) -> list[inspect.Parameter]:
+    hints = get_type_hints(group, include_extras=True)
+    return [
+        inspect.Parameter(
+            f.name, inspect.Parameter.KEYWORD_ONLY, default=f.default, annotation=hints[f.name]
+        )
+        for f in dataclasses.fields(group)
+    ]

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.live import Live
 from rich.text import Text
 
-from pittgoogle_cli.pubsub.stream import AlertStream
+from pittgoogle_cli.engine.pull import Progress
 
 _WINDOW = 5.0  # seconds over which alerts/s is measured
 
@@ -29,7 +29,7 @@ class _Rate:
         return (written - before) / (now - then) if now > then else 0.0
 
 
-def _line(stream: AlertStream, rate: _Rate) -> Text:
+def _line(stream: Progress, rate: _Rate) -> Text:
     c = stream.counts
     return Text.assemble(
         (f"{rate(c.written):7.1f} alerts/s", "bold cyan"),
@@ -41,7 +41,7 @@ def _line(stream: AlertStream, rate: _Rate) -> Text:
 
 
 @contextmanager
-def live_progress(stream: AlertStream, console: Console) -> Iterator[None]:
+def live_progress(stream: Progress, console: Console) -> Iterator[None]:
     if not console.is_terminal:
         yield
         return

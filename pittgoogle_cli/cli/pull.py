@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import signal
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
@@ -12,13 +11,14 @@ import typer
 from rich.console import Console
 
 from pittgoogle_cli.cli import options as opt
-from pittgoogle_cli.cli.app import app, run, stderr
-from pittgoogle_cli.cli.progress import live_progress
-from pittgoogle_cli.engine.pull import PullOutcome, PullSettings, open_stream, run_pull
+from pittgoogle_cli.cli.app import app, run, say, stderr
+from pittgoogle_cli.engine.settings import PullOutcome, PullSettings
+from pittgoogle_cli.packets.models import Counts
 from pittgoogle_cli.pubsub.rest import PITT_GOOGLE_PROJECT
 
 
 @app.command()
+@opt.with_options(processing=opt.ProcessingOptions)
 def pull(
     subscription: Annotated[
         str,
@@ -64,28 +64,15 @@ def pull(
             "(default: ~/.local/state/pgb/dead-letter).",
         ),
     ] = None,
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No progress and no summary on stderr.")
-    ] = False,
-    schema_dirs: opt.SchemaDirs = None,
-    schema_file: opt.SchemaFile = None,
-    filters: opt.Filters = None,
-    where: opt.Where = None,
-    classtar_threshold: opt.ClasstarThreshold = None,
-    classtar: opt.ClasstarSide = None,
-    lite: opt.Lite = False,
-    fields: opt.Fields = None,
-    cutouts: opt.Cutouts = "keep",
-    envelope: opt.Envelope = False,
-    int64_as_string: opt.Int64AsString = False,
-    out: opt.Out = None,
-    out_format: opt.OutFormat = None,
+    quiet: opt.Quiet = False,
+    *,
+    processing: opt.ProcessingOptions,
 ) -> None:
     """Pull alerts and write them as JSON lines to stdout; ack only what was written."""
 
     def settings() -> PullSettings:
         return PullSettings(
-            subscription=subscription,
+            subscription,
             project=project,
             credentials=credentials,
             topic=topic,
@@ -97,21 +84,7 @@ def pull(
             until_empty=until_empty,
             empty_wait=empty_wait,
             dead_letter_dir=dead_letter,
-            processing=opt.processing(
-                schema_dirs,
-                schema_file,
-                filters,
-                where,
-                classtar_threshold,
-                classtar,
-                lite,
-                fields,
-                cutouts,
-                envelope,
-                out,
-                out_format,
-                int64_as_string,
-            ),
+            **processing.settings(),
         )
 
     outcome = run(lambda: _pull(settings, quiet))
@@ -121,41 +94,38 @@ def pull(
 
 
 async def _pull(make_settings: Callable[[], PullSettings], quiet: bool) -> PullOutcome:
-    def notice(message: str) -> None:
-        stderr.print(f"pgb: {message}", markup=False, soft_wrap=True)
+    from pittgoogle_cli.cli.progress import live_progress
+    from pittgoogle_cli.engine.pull import pull
 
-    settings = make_settings()  # inside run(): a bad --where or --out is a `pgb: ...` line
-    sink = settings.processing.sink()
-    try:
-        async with open_stream(settings, on_created=notice) as stream:
-            outcome = PullOutcome(stream.counts)
-            with live_progress(stream, stderr if not quiet else Console(quiet=True)):
-                await run_pull(stream, settings, sink, outcome)
-    finally:
-        await sink.aclose()
-    return outcome
+    console = stderr if not quiet else Console(quiet=True)
+    return await pull(
+        make_settings(),  # inside run(): a bad --where or --out is a `pgb: ...` line
+        handle_signals=True,
+        on_notice=say,
+        monitor=lambda progress: live_progress(progress, console),
+    )
 
 
 def _report(outcome: PullOutcome, quiet: bool) -> None:
     c = outcome.counts
     if c.dead_lettered:
-        stderr.print(
-            f"pgb: {c.dead_lettered} message(s) could not be decoded or filtered; "
-            f"kept in {outcome.dead_letter_folder}",
-            markup=False,
-            soft_wrap=True,
+        say(
+            f"{c.dead_lettered} message(s) could not be decoded or filtered; "
+            f"kept in {outcome.dead_letter_folder}"
         )
     if quiet:
         return
-    elapsed = max(time.monotonic() - c.started, 1e-9)
     why = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated"}.get(
-        outcome.signal or 0,
-        outcome.reason,  # type: ignore[call-overload]
+        outcome.signal or 0,  # type: ignore[call-overload]
+        outcome.reason,
     )
-    stderr.print(
-        f"pgb: {why}: {c.written:,} written, {c.filtered:,} filtered out, "
+    say(summary(why, c))
+
+
+def summary(why: str, c: Counts) -> str:
+    """``max: 100 written, 0 filtered out, ... in 2.4 s (42.4 alerts/s)``."""
+    return (
+        f"{why}: {c.written:,} written, {c.filtered:,} filtered out, "
         f"{c.dead_lettered:,} dead-lettered, {c.acked:,} acked, {c.nacked:,} returned "
-        f"in {elapsed:.1f} s ({c.written / elapsed:.1f} alerts/s)",
-        markup=False,
-        soft_wrap=True,
+        f"in {c.elapsed:.1f} s ({c.written / c.elapsed:.1f} alerts/s)"
     )

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from pathlib import Path
 from typing import Annotated, Any
 
 import orjson
@@ -25,80 +23,55 @@ from pittgoogle_cli.bigquery.rest import (
 )
 from pittgoogle_cli.bigquery.sql import DEFAULT_TABLE, LIGHT_COLUMNS, Query, TableId, alerts_query
 from pittgoogle_cli.bigquery.sql import parse_parameter as parse_param
-from pittgoogle_cli.cli.app import app, run, stderr
-from pittgoogle_cli.cli.options import CredentialsOption
-from pittgoogle_cli.outputs.jsonl import OutputClosed
+from pittgoogle_cli.cli.app import app, run, say
+from pittgoogle_cli.cli.options import CredentialsOption, Int64AsString, ProjectOption, with_options
+from pittgoogle_cli.outputs.base import write_lines
 from pittgoogle_cli.shapes.tom import TOM_COLUMNS, to_tom
 
 
 class OutputFormat(str, Enum):
-    json = "json"
+    jsonl = "jsonl"
     tom = "tom"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, kw_only=True)
 class QueryOptions:
-    object_ids: list[str]
-    candid: int | None
-    sql: str | None
-    params: list[str]
-    max_rows: int | None
-    table: str
-    columns: str | None
-    full: bool
-    output: OutputFormat
-    int64_as_string: bool
-    project: str | None
-    max_bytes: str
-    price_per_tib: float
-    dry_run: bool
-    page_size: int | None
-    quiet: bool
-    credentials: Path | None = None
+    """``pgb query``'s options, declared once and handed over as one object."""
 
-
-@app.command()
-def query(
     object_ids: Annotated[
         list[str] | None,
         typer.Option("--objectId", "--object-id", help="ZTF objectId (repeat for several)."),
-    ] = None,
-    candid: Annotated[int | None, typer.Option(help="One alert, by its candid.")] = None,
+    ] = None
+    candid: Annotated[int | None, typer.Option(help="One alert, by its candid.")] = None
     sql: Annotated[
         str | None, typer.Option(help="Your own standard SQL; values as @name parameters.")
-    ] = None,
+    ] = None
     params: Annotated[
         list[str] | None,
         typer.Option(
             "--param",
             help='name:TYPE:value for --sql, e.g. id:STRING:ZTF18abc, ids:ARRAY<STRING>:["a","b"].',
         ),
-    ] = None,
+    ] = None
     max_rows: Annotated[
         int | None, typer.Option("--max", min=1, help="At most N rows (newest first).")
-    ] = None,
-    table: Annotated[str, typer.Option(help="project.dataset.table to look in.")] = DEFAULT_TABLE,
+    ] = None
+    table: Annotated[str, typer.Option(help="project.dataset.table to look in.")] = DEFAULT_TABLE
     columns: Annotated[
         str | None,
         typer.Option(
             help="Comma-separated columns, e.g. objectId,candidate.magpsf,band "
             f"(default: {','.join(LIGHT_COLUMNS)}).",
         ),
-    ] = None,
-    full: Annotated[bool, typer.Option("--full", help="Whole alerts (every column).")] = False,
+    ] = None
+    full: Annotated[bool, typer.Option("--full", help="Whole alerts (every column).")] = False
     output: Annotated[
         OutputFormat,
-        typer.Option("--format", help="json: one row per line; tom: TOM Toolkit alert fields."),
-    ] = OutputFormat.json,
-    int64_as_string: Annotated[
-        bool,
-        typer.Option("--int64-as-string", help="INT64 values as strings (safe for jq)."),
-    ] = False,
-    project: Annotated[
-        str | None,
-        typer.Option(envvar="GOOGLE_CLOUD_PROJECT", help="Your project: runs and pays for it."),
-    ] = None,
-    credentials: CredentialsOption = None,
+        typer.Option("--format", help="jsonl: one row per line; tom: TOM Toolkit alert fields."),
+    ] = OutputFormat.jsonl
+    int64_as_string: Int64AsString = False
+    project: ProjectOption = None
+    credentials: CredentialsOption = None
     max_bytes: Annotated[
         str,
         typer.Option(
@@ -106,42 +79,41 @@ def query(
             help="Refuse queries that would scan more (exit 5); also sent as "
             "maximumBytesBilled. Sizes like 500MB, 10GiB, 1TB.",
         ),
-    ] = f"{DEFAULT_MAX_BYTES // 2**30}GiB",
+    ] = f"{DEFAULT_MAX_BYTES // 2**30}GiB"
     price_per_tib: Annotated[
         float,
         typer.Option(envvar="PGB_PRICE_PER_TIB", min=0, help="On-demand USD per TiB scanned."),
-    ] = PRICE_PER_TIB_USD,
+    ] = PRICE_PER_TIB_USD
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Only say what the query would scan and cost.")
-    ] = False,
+    ] = False
     page_size: Annotated[
         int | None,
         typer.Option(min=1, help="Rows per request (default: BigQuery's pages, up to 10 MB)."),
-    ] = None,
+    ] = None
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="No cost line and no summary on stderr.")
-    ] = False,
-) -> None:
+    ] = False
+
+
+@app.command()
+@with_options(options=QueryOptions)
+def query(*, options: QueryOptions) -> None:
     """Query alerts by objectId or candid (or your own SQL) and write JSON lines to stdout.
 
     A dry run first says how many bytes the query scans and what that costs; queries over
     --max-bytes are refused with exit code 5.
     """
-    options = QueryOptions(
-        list(object_ids or []), candid, sql, list(params or []), max_rows, table, columns,
-        full, output, int64_as_string, project, max_bytes, price_per_tib, dry_run,
-        page_size, quiet, credentials,
-    )  # fmt: skip
     try:
         run(lambda: _query(options))
     except KeyboardInterrupt:
-        stderr.print("pgb: interrupted", markup=False)
+        say("interrupted")
         raise typer.Exit(130) from None
 
 
 def _say(options: QueryOptions, message: str) -> None:
     if not options.quiet:
-        stderr.print(f"pgb: {message}", markup=False, soft_wrap=True)
+        say(message)
 
 
 async def _query(options: QueryOptions) -> None:
@@ -168,14 +140,14 @@ async def _query(options: QueryOptions) -> None:
 
 def build_query(options: QueryOptions) -> Query:
     """The Query the options ask for; ``ConfigError`` for options that do not go together."""
-    keys = [bool(options.object_ids), options.candid is not None, options.sql is not None]
+    keys = [bool(options.object_ids or []), options.candid is not None, options.sql is not None]
     if sum(keys) != 1:
         raise ConfigError("give exactly one of --objectId, --candid or --sql")
     if options.sql is not None:
         if options.columns or options.full:
             raise ConfigError("--columns and --full go with --objectId/--candid, not --sql")
-        return Query(options.sql, tuple(parse_param(p) for p in options.params))
-    if options.params:
+        return Query(options.sql, tuple(parse_param(p) for p in (options.params or [])))
+    if options.params or []:
         raise ConfigError("--param goes with --sql")
     if options.columns and options.full:
         raise ConfigError("give --columns or --full, not both")
@@ -186,7 +158,7 @@ def build_query(options: QueryOptions) -> Query:
         columns = tuple(dict.fromkeys([*columns, *TOM_COLUMNS]))
     return alerts_query(
         TableId.parse(options.table),
-        object_ids=options.object_ids,
+        object_ids=(options.object_ids or []),
         candid=options.candid,
         columns=columns,
         limit=options.max_rows,
@@ -224,12 +196,4 @@ def _same(row: dict[str, Any]) -> dict[str, Any]:
 def _emit(data: bytes) -> None:
     """One page to stdout. A slow reader blocks the loop: that only delays the next page,
     which is the one thing running meanwhile."""
-    try:
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-    except BrokenPipeError:
-        # `pgb query | head`: point stdout at /dev/null so the exit flush cannot complain
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-        os.close(devnull)
-        raise OutputClosed("output closed") from None
+    write_lines(sys.stdout.buffer, (data,))

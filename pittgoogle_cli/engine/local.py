@@ -1,29 +1,22 @@
-"""``pgb decode``: the same decode, filters, shapes and outputs as ``pgb pull``, over local
-files (Avro files, saved messages, JSON notices), so a filter is developed offline on real
-alerts and then run live unchanged."""
+"""``pgb decode``: the same engine as ``pgb pull`` (decode, filters, shapes, outputs) over
+local files (Avro files, saved messages, JSON notices), so that a filter is developed
+offline on real alerts and then run live unchanged."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
-from pittgoogle_cli._exceptions import ConfigError, DecodeError
-from pittgoogle_cli.alerts.models import Alert
-from pittgoogle_cli.engine.processing import Processing
-from pittgoogle_cli.engine.pull import FilterFailed, apply_filters
-from pittgoogle_cli.outputs.jsonl import Sink
+from pittgoogle_cli._exceptions import ConfigError
+from pittgoogle_cli.engine import build
+from pittgoogle_cli.engine.batch import Engine
+from pittgoogle_cli.engine.settings import DecodeOutcome, DecodeSettings
+from pittgoogle_cli.packets.models import Counts, LocalMessage, Message
 
 _SUFFIXES = (".avro", ".json", ".bin")
-_BATCH = 100
+_BATCH = 100  # files per write
 
-
-@dataclass(slots=True)
-class LocalCounts:
-    files: int = 0
-    written: int = 0
-    filtered: int = 0
-    failed: int = 0
+OnError = Callable[[str, BaseException], None]
 
 
 def expand(paths: Iterable[Path]) -> Iterator[Path]:
@@ -39,38 +32,36 @@ def expand(paths: Iterable[Path]) -> Iterator[Path]:
 
 async def decode_files(
     paths: Iterable[Path],
-    processing: Processing,
-    sink: Sink,
-    on_error: Callable[[Path, BaseException], None],
-) -> LocalCounts:
-    decoder, counts, batch = processing.decoder(), LocalCounts(), []
-    for path in expand(paths):
-        counts.files += 1
-        try:
-            data = path.read_bytes()
-            decoded = decoder.decode_all(data)
-        except (DecodeError, OSError) as exc:
-            counts.failed += 1
-            on_error(path, exc)
-            continue
-        if len(decoded) > 1:
-            data = b""  # the file's bytes are not any one alert's
-        for record, info in decoded:
-            alert = Alert(record, message_id=path.name, data=data, schema=info)
+    settings: DecodeSettings,
+    *,
+    out: str | Path | None = None,
+    on_error: OnError | None = None,
+) -> DecodeOutcome:
+    """Decode, filter and write every alert in ``paths``; a file or an alert that fails is
+    reported to ``on_error(where, error)`` and counted, and the rest go on."""
+    report = on_error or (lambda where, error: None)
+    outcome, counts = DecodeOutcome(), Counts()
+
+    def reject(message: Message, error: Exception) -> None:
+        report(getattr(message, "origin", "") or message.message_id, error)
+
+    engine = Engine(build.decoder(settings), build.filters(settings), reject, counts, many=True)
+    sink = build.open_output(settings, out)
+    try:
+        batch: list[Message] = []
+        for path in expand(paths):
+            outcome.files += 1
             try:
-                kept = await apply_filters(alert, processing.filters)
-            except FilterFailed as exc:
-                counts.failed += 1
-                on_error(path, exc)
-                continue
-            if kept is None:
-                counts.filtered += 1
-            else:
-                batch.append(kept)
-        if len(batch) >= _BATCH:
-            await sink.write(batch)
-            counts.written += len(batch)
-            batch = []
-    await sink.write(batch)
-    counts.written += len(batch)
-    return counts
+                batch.append(LocalMessage(path.read_bytes(), path.name, origin=str(path)))
+            except OSError as exc:
+                outcome.failed += 1
+                report(str(path), exc)
+            if len(batch) >= _BATCH:
+                await engine.handle(batch, sink)
+                batch = []
+        await engine.handle(batch, sink)
+    finally:
+        await sink.aclose()
+    outcome.written, outcome.filtered = counts.written, counts.filtered
+    outcome.failed += counts.dead_lettered
+    return outcome

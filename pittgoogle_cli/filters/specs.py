@@ -1,7 +1,7 @@
-"""User filters named on the command line, and the built-in star/galaxy cut.
+"""User filters named on the command line (``--filter SPEC``).
 
 A filter takes the alert dict and returns it (possibly changed) or None to drop it;
-``async def`` filters are awaited (see ``pipeline.apply_filters``). ``--filter SPEC`` is
+``async def`` filters are awaited (see ``filters.base``). ``--filter SPEC`` is
 
 - ``module:function``: imports that module (from ``sys.path``, which, for the ``pgb``
   command, does not hold the current folder: give a file path for a file here);
@@ -22,22 +22,17 @@ import difflib
 import hashlib
 import importlib
 import importlib.util
-import math
 import os
 import reprlib
 import sys
 from collections.abc import Iterable
-from dataclasses import dataclass
 from importlib.metadata import EntryPoint, entry_points
 from pathlib import Path
 from types import ModuleType
-from typing import TYPE_CHECKING, Any, Literal, cast
+from typing import cast
 
 from pittgoogle_cli._exceptions import ConfigError
-from pittgoogle_cli.alerts.fields import classtar
-
-if TYPE_CHECKING:
-    from pittgoogle_cli.engine.pull import Filter
+from pittgoogle_cli.filters.base import Filter
 
 ENTRY_POINT_GROUP = "pgb.filters"
 _FORMS = "give module:function, path/to/file.py:function or the name of an installed filter"
@@ -152,39 +147,3 @@ def _load_entry_point(name: str, ep: EntryPoint) -> object:
         raise ConfigError(
             f"--filter {name!r}: loading {ep.value} (entry point) failed: {_summary(exc)}"
         ) from exc
-
-
-@dataclass(frozen=True, slots=True)
-class ClasstarCut:
-    """The old Pitt-Google TOM module's star/galaxy cut on ZTF's ``candidate.classtar``
-    (SExtractor's score of the nearest source: 1 star, 0 galaxy): ``gt`` keeps alerts whose
-    classtar is strictly greater than ``threshold``, ``lt`` strictly less.
-
-    Null-safe: an alert whose classtar is null, missing or NaN is dropped, never an error.
-    Alerts of other surveys (LSST/Rubin, LVK) have no classtar, so the cut drops them all;
-    it is the same as ``--where "candidate.classtar > T"`` (or ``<``).
-    """
-
-    threshold: float
-    direction: Literal["gt", "lt"] = "gt"
-
-    def __post_init__(self) -> None:
-        value = self.threshold
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ConfigError(f"--classtar-threshold: {value!r} is not a number")
-        if not 0 <= value <= 1:
-            raise ConfigError(f"--classtar-threshold: {value} is not between 0 and 1")
-        if self.direction not in ("gt", "lt"):
-            raise ConfigError(f"--classtar: {self.direction!r} is neither gt nor lt")
-
-    def __call__(self, record: dict[str, Any]) -> dict[str, Any] | None:
-        score = classtar(record)
-        if score is None or not math.isfinite(score):
-            return None
-        keep = score > self.threshold if self.direction == "gt" else score < self.threshold
-        return record if keep else None
-
-
-def classtar_filter(threshold: float, direction: Literal["gt", "lt"] = "gt") -> ClasstarCut:
-    """``--classtar-threshold T --classtar gt|lt``; ``ConfigError`` for T outside [0, 1]."""
-    return ClasstarCut(threshold, direction)

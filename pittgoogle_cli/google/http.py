@@ -6,12 +6,9 @@ token) into a message or a log line.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-import anyio
 import httpx
 
 from pittgoogle_cli._exceptions import (
@@ -19,10 +16,10 @@ from pittgoogle_cli._exceptions import (
     PgbError,
     TransportError,
     Unauthenticated,
-    Unreachable,
     error_class_for_status,
 )
-from pittgoogle_cli.pubsub.rest import parse_error
+from pittgoogle_cli.google.errors import parse_error
+from pittgoogle_cli.google.retry import RetryPolicy, retrying
 
 
 class TokenSource(Protocol):
@@ -50,16 +47,12 @@ class NoCredentials:
         return None
 
 
-@dataclass(frozen=True, slots=True)
-class RetryPolicy:
-    """Exponential backoff with full jitter: sleep U(0, min(cap, base * 2**attempt))."""
+class _NoToken(Exception):
+    """Carries a token source's error past ``retrying``: the source has retried already."""
 
-    attempts: int = 6
-    base: float = 0.25
-    cap: float = 10.0
-
-    def delay(self, attempt: int) -> float:
-        return random.uniform(0, min(self.cap, self.base * 2**attempt))  # noqa: S311
+    def __init__(self, error: PgbError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 class RestClient:
@@ -94,10 +87,11 @@ class RestClient:
 
     async def call(self, method: str, path: str, body: bytes | None = None) -> bytes:
         """Send one request, retrying what is retriable; the reply body on 2xx."""
-        attempt = 0
         refreshed = False
-        while True:
-            token = await self._tokens.token()
+
+        async def send() -> bytes:
+            nonlocal refreshed
+            token = await self._token()
             try:
                 return await self._once(method, path, body, token)
             except Unauthenticated:
@@ -105,15 +99,18 @@ class RestClient:
                     raise
                 refreshed = True  # one refresh and one retry, never a loop
                 await self._tokens.invalidate(token)
-            except PgbError as exc:
-                if not exc.retriable:
-                    raise
-                attempt += 1
-                if attempt >= self._retry.attempts:
-                    if isinstance(exc, TransportError):
-                        raise Unreachable(str(exc)) from None
-                    raise
-                await anyio.sleep(self._retry.delay(attempt))
+            return await self._once(method, path, body, await self._token())
+
+        try:
+            return await retrying(send, self._retry)
+        except _NoToken as failed:
+            raise failed.error from None
+
+    async def _token(self) -> str | None:
+        try:
+            return await self._tokens.token()
+        except PgbError as exc:
+            raise _NoToken(exc) from None
 
     async def _once(self, method: str, path: str, body: bytes | None, token: str | None) -> bytes:
         headers = dict(self._headers)
@@ -137,11 +134,12 @@ class RestClient:
 
 
 def _api_error(reply: httpx.Response) -> ApiError:
-    message, reason = parse_error(reply.content)
+    error = parse_error(reply.content)
+    message = error.message if error else ""
     if not message:
         message = reply.reason_phrase or f"HTTP {reply.status_code}"
     cls = error_class_for_status(reply.status_code)
-    return cls(message, status=reply.status_code, reason=reason)
+    return cls(message, status=reply.status_code, reason=error.status if error else "")
 
 
 def _describe(exc: httpx.TransportError) -> str:

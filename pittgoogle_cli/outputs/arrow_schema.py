@@ -27,7 +27,7 @@ from typing import Any
 
 import pyarrow as pa
 
-from pittgoogle_cli._exceptions import PgbError, add_context
+from pittgoogle_cli._exceptions import UnsupportedSchema, add_context
 
 _PRIMITIVES: dict[str, Any] = {
     "null": pa.null(),
@@ -44,10 +44,6 @@ _LOGICAL: dict[tuple[str, str], Any] = {
     ("long", "timestamp-micros"): pa.timestamp("us", tz="UTC"),
     ("int", "date"): pa.date32(),
 }
-
-
-class UnsupportedSchema(PgbError):
-    """An Avro schema with a construct that Arrow/Parquet cannot hold."""
 
 
 class _Converter:

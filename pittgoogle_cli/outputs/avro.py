@@ -32,9 +32,11 @@ import anyio
 import fastavro
 
 from pittgoogle_cli._exceptions import ConfigError
-from pittgoogle_cli.alerts import fields
-from pittgoogle_cli.alerts.models import Alert, SchemaInfo
-from pittgoogle_cli.outputs.files import fsync_dirs, safe_component, write_atomic
+from pittgoogle_cli.outputs.files import fsync_dirs, write_atomic
+from pittgoogle_cli.packets import fields
+from pittgoogle_cli.packets.cache import PerSchema
+from pittgoogle_cli.packets.models import Alert
+from pittgoogle_cli.shapes.names import safe_component
 
 _SYNC_SIZE = 16
 _NO_OBJECT = "_unknown"
@@ -77,13 +79,7 @@ class AvroFiles:
     """Turns alerts into container files, reusing one header per distinct schema."""
 
     def __init__(self) -> None:
-        self._headers: dict[int, tuple[SchemaInfo, bytes]] = {}
-
-    def _header(self, info: SchemaInfo) -> bytes:
-        cached = self._headers.get(id(info))
-        if cached is None or cached[0] is not info:  # keep ``info`` alive: ids are reused
-            cached = self._headers[id(info)] = (info, container_header(info.schema))
-        return cached[1]
+        self._header: PerSchema[bytes] = PerSchema(lambda info: container_header(info.schema))
 
     def container(self, alert: Alert) -> bytes:
         if not alert.data:  # one of several alerts in a local file, or made in Python

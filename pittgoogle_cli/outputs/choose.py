@@ -29,12 +29,13 @@ from typing import BinaryIO
 import orjson
 
 from pittgoogle_cli._exceptions import ConfigError
-from pittgoogle_cli.alerts.models import Alert
 from pittgoogle_cli.outputs.avro import AvroFolderSink
+from pittgoogle_cli.outputs.base import Sink
 from pittgoogle_cli.outputs.files import fsync_dirs
-from pittgoogle_cli.outputs.jsonl import JsonLinesFileSink, JsonLinesSink, Sink
+from pittgoogle_cli.outputs.jsonl import JsonLinesFileSink, JsonLinesSink
 from pittgoogle_cli.outputs.jsonl_gz import GzipJsonLinesSink
 from pittgoogle_cli.outputs.sqlite import SqliteSink
+from pittgoogle_cli.packets.models import Alert
 
 FORMATS = ("jsonl", "avro", "sqlite", "parquet")
 _SUFFIXES = (

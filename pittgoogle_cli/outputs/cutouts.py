@@ -7,10 +7,11 @@ from pathlib import Path
 
 import anyio
 
-from pittgoogle_cli.alerts.models import Alert
+from pittgoogle_cli.outputs.base import Sink
 from pittgoogle_cli.outputs.files import fsync_dirs, write_atomic
-from pittgoogle_cli.outputs.jsonl import Sink
-from pittgoogle_cli.shapes.shape import cutout_name, cutouts
+from pittgoogle_cli.packets.models import Alert
+from pittgoogle_cli.shapes.names import cutout_name
+from pittgoogle_cli.shapes.shape import cutouts
 
 
 class CutoutFolderSink:

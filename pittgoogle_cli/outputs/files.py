@@ -1,4 +1,4 @@
-"""Durable file writes shared by the sinks, and file names safe to build from alert fields.
+"""Durable file writes shared by the sinks.
 
 A sink acks alerts right after ``write`` returns, so a file must survive a crash from
 then on: data fsynced, then renamed over its final name (readers never see half a file),
@@ -13,16 +13,6 @@ import uuid
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
-
-_SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.")
-
-
-def safe_component(text: object, limit: int = 200) -> str:
-    """``text`` as one path component that cannot leave its folder: only letters, digits,
-    ``-_.``, no leading dot (so never ``.`` or ``..``), at most ``limit`` characters.
-    Empty when nothing safe is left; callers choose a fallback."""
-    kept = "".join(c for c in str(text) if c in _SAFE)
-    return kept.lstrip(".")[:limit]
 
 
 def temp_name(path: Path) -> Path:

@@ -18,8 +18,8 @@ from pathlib import Path
 import anyio
 
 from pittgoogle_cli._exceptions import ConfigError
-from pittgoogle_cli.alerts.models import Alert
-from pittgoogle_cli.outputs.jsonl import Render
+from pittgoogle_cli.outputs.base import Render
+from pittgoogle_cli.packets.models import Alert
 from pittgoogle_cli.shapes.render import render_alert
 
 _GZIP_WBITS = 31  # zlib's window bits for the gzip wrapper

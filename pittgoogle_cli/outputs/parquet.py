@@ -37,9 +37,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from pittgoogle_cli._exceptions import PgbError
-from pittgoogle_cli.alerts.models import Alert, SchemaInfo
 from pittgoogle_cli.outputs.arrow_schema import arrow_schema
 from pittgoogle_cli.outputs.files import fsync_dirs, replacing
+from pittgoogle_cli.packets.cache import PerSchema
+from pittgoogle_cli.packets.models import Alert, SchemaInfo
 
 _COMPRESSION = "zstd"
 
@@ -53,19 +54,16 @@ def part_groups(alerts: Sequence[Alert]) -> list[tuple[SchemaInfo, list[Alert]]]
     return list(groups.values())
 
 
-class ArrowSchemas:
+def _arrow_schema(info: SchemaInfo) -> Any:
+    metadata = {"pgb.schema": info.name or "", "pgb.version": info.version or ""}
+    return arrow_schema(info.schema, metadata, required=False)
+
+
+class ArrowSchemas(PerSchema[Any]):
     """One Arrow schema per Avro writer schema, converted once."""
 
     def __init__(self) -> None:
-        self._converted: dict[int, tuple[SchemaInfo, Any]] = {}
-
-    def get(self, info: SchemaInfo) -> Any:
-        cached = self._converted.get(id(info))
-        if cached is None or cached[0] is not info:  # keep ``info`` alive: ids are reused
-            metadata = {"pgb.schema": info.name or "", "pgb.version": info.version or ""}
-            schema = arrow_schema(info.schema, metadata, required=False)
-            cached = self._converted[id(info)] = (info, schema)
-        return cached[1]
+        super().__init__(_arrow_schema)
 
 
 def to_table(info: SchemaInfo, alerts: Sequence[Alert], schemas: ArrowSchemas) -> Any:
@@ -73,7 +71,7 @@ def to_table(info: SchemaInfo, alerts: Sequence[Alert], schemas: ArrowSchemas) -
     try:
         if info.schema is None:
             return pa.Table.from_pylist(records)
-        return pa.Table.from_pylist(records, schema=schemas.get(info))
+        return pa.Table.from_pylist(records, schema=schemas(info))
     except (pa.ArrowException, TypeError, ValueError) as exc:
         raise PgbError(f"alerts of schema {info.name} {info.version} to Parquet: {exc}") from exc
 

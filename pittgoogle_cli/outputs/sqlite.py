@@ -24,20 +24,14 @@ from typing import Any
 
 import anyio
 
-from pittgoogle_cli.alerts import fields
-from pittgoogle_cli.alerts.models import Alert
-from pittgoogle_cli.outputs.jsonl import Render
+from pittgoogle_cli.outputs.base import Render
+from pittgoogle_cli.packets import fields
+from pittgoogle_cli.packets.models import Alert
 from pittgoogle_cli.shapes.render import render_alert
 
+# The flat view's fields (as --lite names them), then the message's, then the alert.
 COLUMNS = (
-    "objectId",
-    "candid",
-    "jd",
-    "ra",
-    "dec",
-    "magpsf",
-    "band",
-    "classtar",
+    *(f.name for f in fields.MAIN_FIELDS),
     "survey",
     "schema_version",
     "message_id",
@@ -67,27 +61,18 @@ CREATE UNIQUE INDEX IF NOT EXISTS alerts_without_candid
 CREATE INDEX IF NOT EXISTS alerts_objectId ON alerts (objectId);
 """
 
-_INSERT = """
-INSERT OR IGNORE INTO alerts (
-    objectId, candid, jd, ra, dec, magpsf, band, classtar,
-    survey, schema_version, message_id, publish_time, alert
-) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-"""
+# Built from the constant COLUMNS only; every value is a ? parameter.
+_INSERT = (
+    f"INSERT OR IGNORE INTO alerts ({', '.join(COLUMNS)}) "  # noqa: S608
+    f"VALUES ({', '.join('?' for _ in COLUMNS)})"
+)
 
 
 def row(alert: Alert, render: Render = render_alert) -> tuple[Any, ...]:
     """The values of one alert's row, in ``COLUMNS`` order (NaN becomes NULL in SQLite)."""
     record = alert.record
-    ra, dec = fields.sky_position(record)
     return (
-        fields.object_id(record),
-        fields.candid(record),
-        fields.jd(record),
-        ra,
-        dec,
-        fields.magnitude(record),
-        fields.band(record),
-        fields.classtar(record),
+        *(f.read(record) for f in fields.MAIN_FIELDS),
         alert.schema.survey,
         alert.schema.version,
         alert.message_id or None,

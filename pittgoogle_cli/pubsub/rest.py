@@ -92,19 +92,8 @@ class Subscription(msgspec.Struct, frozen=True, rename="camel"):
     ack_deadline_seconds: int = 10
 
 
-class _ErrorBody(msgspec.Struct, frozen=True):
-    code: int = 0
-    message: str = ""
-    status: str = ""
-
-
-class _ErrorReply(msgspec.Struct, frozen=True):
-    error: _ErrorBody
-
-
 _pull_decoder = msgspec.json.Decoder(PullReply)
 _subscription_decoder = msgspec.json.Decoder(Subscription)
-_error_decoder = msgspec.json.Decoder(_ErrorReply)
 _encoder = msgspec.json.Encoder()
 
 
@@ -120,15 +109,6 @@ def parse_subscription(body: bytes) -> Subscription:
         return _subscription_decoder.decode(body)
     except msgspec.DecodeError as exc:
         raise MalformedReply(f"Pub/Sub sent a subscription pgb cannot read: {exc}") from None
-
-
-def parse_error(body: bytes) -> tuple[str, str]:
-    """(message, status word) of a Google error reply; ("", "") when it is not one."""
-    try:
-        error = _error_decoder.decode(body).error
-    except msgspec.DecodeError:
-        return "", ""
-    return error.message, error.status
 
 
 def pull_body(max_messages: int, return_immediately: bool) -> bytes:

@@ -1,4 +1,4 @@
-"""One Pub/Sub subscription over REST: get, create, delete, pull, ack, modifyAckDeadline."""
+"""One Pub/Sub subscription over REST: get, create, pull, ack, modifyAckDeadline."""
 
 from __future__ import annotations
 
@@ -7,7 +7,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pittgoogle_cli._exceptions import AlreadyExists, NotFound
-from pittgoogle_cli.google.http import NoCredentials, RestClient, RetryPolicy, TokenSource
+from pittgoogle_cli.google.http import NoCredentials, RestClient, TokenSource
+from pittgoogle_cli.google.retry import RetryPolicy
 from pittgoogle_cli.pubsub import rest
 from pittgoogle_cli.pubsub.rest import ReceivedMessage, ResourceName, Subscription
 
@@ -97,9 +98,6 @@ class Subscriber:
             if existing is None:
                 raise
             return existing, False
-
-    async def delete(self) -> None:
-        await self.client.call("DELETE", self.name.path)
 
     async def pull(
         self, max_messages: int = 100, *, return_immediately: bool = True

@@ -12,9 +12,17 @@ from typing import Any
 import orjson
 import pybase64
 
-from pittgoogle_cli.alerts.models import Alert
+from pittgoogle_cli.packets.models import Alert
 
 _OPTIONS = orjson.OPT_APPEND_NEWLINE | orjson.OPT_NON_STR_KEYS
+# The largest integer a double holds exactly: jq 1.6 and JavaScript round those above it.
+EXACT_IN_A_DOUBLE = 2**53
+
+
+def exact_int(value: int) -> int | str:
+    """``--int64-as-string``'s one rule, for pull, decode and query alike: an integer a
+    double cannot hold exactly (ZTF's candid, LSST's ids) becomes its decimal string."""
+    return str(value) if abs(value) > EXACT_IN_A_DOUBLE else value
 
 
 def _default(value: Any) -> Any:

@@ -1,8 +1,11 @@
 """What each written alert looks like (``--lite``, ``--fields``, ``--cutouts``,
-``--format tom``, ``--envelope``), pure: an ``Alert`` in, the JSON value out.
+``--format tom``, ``--envelope``, ``--int64-as-string``), pure: an ``Alert`` in, its JSON
+line out.
 
-Shapes apply to JSON outputs (stdout, .jsonl, the SQLite JSON column); Avro and Parquet
-outputs always keep the whole alert.
+One *body* (the whole alert, ``--lite``, ``--fields`` or TOM's alert), then the
+cutouts choice, then ``--envelope`` around it and ``--int64-as-string`` over it. Shapes
+apply to JSON outputs (stdout, .jsonl, the SQLite JSON column); Avro and Parquet outputs
+always keep the whole alert.
 """
 
 from __future__ import annotations
@@ -11,33 +14,26 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pittgoogle_cli._exceptions import ConfigError
-from pittgoogle_cli.alerts import fields
-from pittgoogle_cli.alerts.models import Alert
-from pittgoogle_cli.outputs.files import safe_component
-from pittgoogle_cli.shapes.render import envelope, render_line
+from pittgoogle_cli.packets import fields
+from pittgoogle_cli.packets.models import Alert
+from pittgoogle_cli.shapes.names import cutout_name
+from pittgoogle_cli.shapes.render import envelope, exact_int, render_line
 from pittgoogle_cli.shapes.tom import to_tom
 
 CUTOUT_KINDS = ("cutoutScience", "cutoutTemplate", "cutoutDifference")
 Shape = Callable[[Alert], Any]
+# keep them (base64 in the JSON), drop them, or write them as files into a folder
+Cutouts = Literal["keep", "drop"] | Path
 _FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
 
 
 def lite(alert: Alert) -> dict[str, Any]:
     """The old TOM module's flat view, for any survey, plus the message's metadata."""
-    record = alert.record
-    ra, dec = fields.sky_position(record)
     return {
-        "objectId": fields.object_id(record),
-        "candid": fields.candid(record),
-        "jd": fields.jd(record),
-        "ra": ra,
-        "dec": dec,
-        "magpsf": fields.magnitude(record),
-        "band": fields.band(record),
-        "classtar": fields.classtar(record),
+        **fields.main_fields(alert.record),
         "survey": alert.schema.survey,
         "messageId": alert.message_id,
         "publishTime": alert.publish_time,
@@ -47,12 +43,13 @@ def lite(alert: Alert) -> dict[str, Any]:
 
 def tom(alert: Alert) -> dict[str, Any]:
     """TOM Toolkit's generic alert fields (id, name, ra, dec, mag, score, timestamp, url)."""
-    return to_tom(lite(alert))
+    return to_tom(fields.main_fields(alert.record))
 
 
-def parse_fields(spec: str) -> list[tuple[str, ...]]:
+def parse_fields(spec: str | Sequence[str]) -> list[tuple[str, ...]]:
     """``objectId,candidate.magpsf`` -> [("objectId",), ("candidate", "magpsf")]."""
-    paths = [part.strip() for part in spec.split(",") if part.strip()]
+    parts = spec.split(",") if isinstance(spec, str) else spec
+    paths = [part.strip() for part in parts if part.strip()]
     for path in paths:
         if not _FIELD.fullmatch(path):
             raise ConfigError(f"--fields: {path!r} is not a field path like candidate.magpsf")
@@ -73,12 +70,6 @@ def project(record: dict[str, Any], paths: Sequence[tuple[str, ...]]) -> dict[st
             target = target.setdefault(key, {})
         target[path[-1]] = value
     return out
-
-
-def cutout_name(record: dict[str, Any], kind: str, data: bytes) -> str:
-    """``<objectId>_<candid>_<kind>.fits.gz`` (``.fits`` when the bytes are not gzipped)."""
-    stem = safe_component(f"{fields.object_id(record)}_{fields.candid(record)}_{kind}")
-    return f"{stem}.fits.gz" if data[:2] == b"\x1f\x8b" else f"{stem}.fits"
 
 
 def cutouts(record: dict[str, Any]) -> dict[str, bytes]:
@@ -104,24 +95,37 @@ def without_cutouts(record: dict[str, Any], folder: Path | None) -> dict[str, An
     }
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, kw_only=True)
 class ShapeOptions:
+    """At most one body among ``lite``, ``fields`` and ``tom``; ``cutouts`` is "keep",
+    "drop" or the folder they are written to (``--cutouts DIR``)."""
+
     lite: bool = False
-    fields: str | None = None
-    cutouts: str = "keep"  # keep | drop | a folder
+    fields: str | Sequence[str] | None = None
+    cutouts: Cutouts = "keep"
     tom: bool = False
     envelope: bool = False
     int64_as_string: bool = False
 
+    def __post_init__(self) -> None:
+        chosen = [name for name, on in self._bodies() if on]
+        if len(chosen) > 1:
+            raise ConfigError(f"{' and '.join(chosen)} each choose what a line holds: give one")
+        if isinstance(self.cutouts, str) and self.cutouts not in ("keep", "drop"):
+            object.__setattr__(self, "cutouts", Path(self.cutouts))  # a folder, by name
+
+    def _bodies(self) -> list[tuple[str, bool]]:
+        return [("--lite", self.lite), ("--fields", bool(self.fields)), ("--format tom", self.tom)]
+
     @property
     def cutout_folder(self) -> Path | None:
-        return None if self.cutouts in ("keep", "drop") else Path(self.cutouts)
+        return self.cutouts if isinstance(self.cutouts, Path) else None
 
 
 def make_renderer(options: ShapeOptions) -> Callable[[Alert], bytes]:
     """One function from an alert to its JSON line, built once: the choices between shapes
     are made here, not per alert."""
-    body = _shape(options)
+    body = _body(options)
     if options.int64_as_string:
         shape = body
         body = lambda alert: big_ints_as_strings(shape(alert))  # noqa: E731
@@ -132,9 +136,6 @@ def make_renderer(options: ShapeOptions) -> Callable[[Alert], bytes]:
     return lambda alert: render_line(body(alert))
 
 
-_EXACT_IN_A_DOUBLE = 2**53
-
-
 def big_ints_as_strings(value: Any) -> Any:
     """Integers a double cannot hold exactly (ZTF's candid) as strings, for jq 1.6 and
     JavaScript, which would round them."""
@@ -142,8 +143,8 @@ def big_ints_as_strings(value: Any) -> Any:
         return {key: big_ints_as_strings(item) for key, item in value.items()}
     if isinstance(value, list):
         return [big_ints_as_strings(item) for item in value]
-    if type(value) is int and abs(value) > _EXACT_IN_A_DOUBLE:
-        return str(value)
+    if type(value) is int:
+        return exact_int(value)
     return value
 
 
@@ -151,7 +152,7 @@ def _whole(alert: Alert) -> dict[str, Any]:
     return alert.record
 
 
-def _shape(options: ShapeOptions) -> Shape:
+def _body(options: ShapeOptions) -> Shape:
     if options.tom:
         return tom
     if options.lite:

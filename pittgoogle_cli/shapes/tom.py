@@ -9,22 +9,17 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from pittgoogle_cli.packets.fields import MAIN_FIELDS
+
 # ZTF objects have no Pitt-Google web page; ALeRCE's explorer shows any ZTF objectId.
 OBJECT_URL = "https://alerce.online/object/{objectId}"
 # Julian date of 1970-01-01T00:00:00 UTC.
 _UNIX_EPOCH_JD = 2440587.5
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
-# The columns --format tom needs, in the light (flat) shape of `pgb query`.
-TOM_COLUMNS = (
-    "objectId",
-    "candid",
-    "candidate.jd",
-    "candidate.ra",
-    "candidate.dec",
-    "candidate.magpsf",
-    "candidate.classtar",
-)
+# What to_tom reads, and the columns `pgb query --format tom` therefore selects.
+TOM_FIELDS = ("objectId", "candid", "jd", "ra", "dec", "magpsf", "classtar")
+TOM_COLUMNS = tuple(f.column for f in MAIN_FIELDS if f.name in TOM_FIELDS)
 
 
 def jd_to_iso(jd: float) -> str:

@@ -20,7 +20,7 @@ from pittgoogle_cli.auth.cache import Login, write_login
 from pittgoogle_cli.auth.credentials import UserCredentials
 from pittgoogle_cli.auth.oauth import AccessToken
 from pittgoogle_cli.auth.tokens import RefreshingTokenSource
-from pittgoogle_cli.google.http import RetryPolicy
+from pittgoogle_cli.google.retry import RetryPolicy
 
 from .conftest import CLIENT_ID, CLIENT_SECRET, HOSTS, KeyFile, UserLogin, browse, invoke
 from .conftest import write_key_file as write_key

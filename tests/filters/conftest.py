@@ -11,7 +11,7 @@ import anyio
 import pytest
 
 from pittgoogle_cli import Alert, Decoder
-from pittgoogle_cli.engine.pull import Filter, apply_filters
+from pittgoogle_cli.filters.base import Filter, apply_filters
 
 from ..conftest import ZTF_FILES
 from ..outputs.samples import lsst_files

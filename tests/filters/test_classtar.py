@@ -8,7 +8,7 @@ import math
 import pytest
 
 from pittgoogle_cli import ConfigError
-from pittgoogle_cli.filters.specs import ClasstarCut, classtar_filter
+from pittgoogle_cli.filters.classtar import ClasstarCut, classtar_filter
 from pittgoogle_cli.filters.where import where_filter
 
 from .conftest import Record, candids, run_filters

@@ -1,32 +1,19 @@
-"""Filters through ``pgb pull`` on the Pub/Sub emulator, as a user runs them.
-
-Skipped until ``pgb pull --help`` lists ``--where``: they turn on by themselves when the
-CLI options (``--filter``, ``--where``, ``--classtar-threshold``, ``--classtar``) land.
-"""
+"""Filters through ``pgb pull`` on the Pub/Sub emulator, as a user runs them."""
 
 from __future__ import annotations
 
-import os
 import subprocess
 from pathlib import Path
 
 import orjson
 import pytest
 
-from ..conftest import Channel, pgb_command, run_pgb
+from ..conftest import Channel, run_pgb
 from .conftest import Record, decode_all, unique_name
 from .test_load import install_distribution
 
 FAST = ("--until-empty", "--empty-wait", "1")
 
-
-def _wired() -> bool:
-    env = {**os.environ, "COLUMNS": "200", "NO_COLOR": "1", "TERM": "dumb"}
-    done = subprocess.run(pgb_command("pull", "--help"), capture_output=True, env=env, timeout=60)
-    return b"--where" in done.stdout
-
-
-pytestmark = pytest.mark.skipif(not _wired(), reason="pgb pull has no --where yet")
 
 FILE_FILTERS = """
 import anyio

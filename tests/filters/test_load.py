@@ -9,8 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pittgoogle_cli import ConfigError
-from pittgoogle_cli.engine.pull import FilterFailed
+from pittgoogle_cli import ConfigError, FilterFailed
 from pittgoogle_cli.filters.specs import ENTRY_POINT_GROUP, load_filter, load_filters
 
 from .conftest import Record, candids, run_filters, unique_name, write_module

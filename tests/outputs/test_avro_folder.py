@@ -10,8 +10,8 @@ import fastavro
 import pytest
 
 from pittgoogle_cli import ConfigError, Decoder
-from pittgoogle_cli.alerts import fields
 from pittgoogle_cli.outputs.choose import open_sink
+from pittgoogle_cli.packets import fields
 from pittgoogle_cli.shapes.render import render_alert
 
 from .samples import comparable, every_avro_alert, lvk_files, to_alerts, with_record

@@ -18,7 +18,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from pittgoogle_cli import Decoder
-from pittgoogle_cli.alerts import fields
+from pittgoogle_cli.packets import fields
 
 from ..conftest import pgb_command, run_pgb
 from .samples import as_json, comparable, lsst_files, lvk_files

@@ -10,9 +10,10 @@ import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 import pytest
 
-from pittgoogle_cli.alerts import fields
-from pittgoogle_cli.outputs.arrow_schema import UnsupportedSchema, arrow_schema
+from pittgoogle_cli import UnsupportedSchema
+from pittgoogle_cli.outputs.arrow_schema import arrow_schema
 from pittgoogle_cli.outputs.choose import open_sink
+from pittgoogle_cli.packets import fields
 from pittgoogle_cli.shapes.render import render_alert
 
 from .samples import comparable, every_avro_alert, lvk_files, to_alerts

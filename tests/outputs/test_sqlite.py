@@ -9,8 +9,8 @@ import anyio
 import orjson
 import pytest
 
-from pittgoogle_cli.alerts import fields
 from pittgoogle_cli.outputs.choose import open_sink
+from pittgoogle_cli.packets import fields
 from pittgoogle_cli.shapes.render import render_alert, render_enveloped
 
 from .samples import as_json, every_avro_alert, lvk_files, to_alerts, with_record

@@ -56,6 +56,17 @@ def test_candid_is_exact_above_2_to_the_53(ztf_alerts: Alerts) -> None:
     assert row["candid"] == str(alert["candid"])
 
 
+def test_int64_as_string_leaves_small_integers_numbers(ztf_alerts: Alerts) -> None:
+    alert = max(ztf_alerts.records, key=lambda a: a["candid"])
+    args = ("--candid", str(alert["candid"]), "--full", "--int64-as-string")
+    done = pgb_query(ztf_alerts.host, *args)
+    assert done.returncode == 0, done.stderr
+    (row,) = lines(done.stdout)
+    assert row["candid"] == str(alert["candid"])  # above 2**53: a double would round it
+    assert row["candidate"]["fid"] == alert["candidate"]["fid"]  # INT64 too, but small
+    assert row["candidate"]["nid"] == alert["candidate"]["nid"]
+
+
 def test_full_gives_the_whole_alert_but_cutouts(ztf_alerts: Alerts) -> None:
     alert = ztf_alerts.records[-1]
     done = pgb_query(ztf_alerts.host, "--candid", str(alert["candid"]), "--full")

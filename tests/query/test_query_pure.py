@@ -83,6 +83,24 @@ def test_values_bigquery_sends_in_its_other_shapes() -> None:
     }
 
 
+def test_int64_as_string_is_pulls_rule_only_above_2_to_the_53() -> None:
+    fields = (Field("candid", "INT64"), Field("fid", "INTEGER"), Field("ids", "INT64", "REPEATED"))
+    big = 2**53 + 1
+    row = {"f": [{"v": str(big)}, {"v": "2"}, {"v": [{"v": str(-big)}, {"v": "-7"}]}]}
+    assert row_converter(fields, int64_as_string=True)(row) == {
+        "candid": str(big),
+        "fid": 2,
+        "ids": [str(-big), -7],
+    }
+    assert row_converter(fields)(row) == {"candid": big, "fid": 2, "ids": [-big, -7]}
+    null = {"f": [{"v": None}, {"v": None}, {"v": []}]}
+    assert row_converter(fields, int64_as_string=True)(null) == {
+        "candid": None,
+        "fid": None,
+        "ids": [],
+    }
+
+
 def test_julian_dates() -> None:
     assert jd_to_iso(2440587.5) == "1970-01-01T00:00:00.000Z"  # the Unix epoch
     assert jd_to_iso(2451545.0) == "2000-01-01T12:00:00.000Z"  # J2000.0

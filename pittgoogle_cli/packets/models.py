@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,3 +51,51 @@ class Alert:
     @property
     def candid(self) -> Any:
         return self.record.get("candid", self.record.get("diaSourceId"))
+
+
+class Message(Protocol):
+    """What an alert arrives in: a Pub/Sub message, or a file read by ``pgb decode``."""
+
+    @property
+    def data(self) -> bytes: ...
+
+    @property
+    def message_id(self) -> str: ...
+
+    @property
+    def publish_time(self) -> str: ...
+
+    @property
+    def attributes(self) -> Mapping[str, str]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class LocalMessage:
+    """A file's bytes, standing in for a message (``pgb decode``)."""
+
+    data: bytes
+    message_id: str = ""
+    publish_time: str = ""
+    attributes: Mapping[str, str] = field(default_factory=dict)
+    origin: str = ""  # where it was read from, for error messages
+
+
+@dataclass(slots=True)
+class Counts:
+    """What happened so far; read by the progress display and the summary.
+
+    ``pulled``, ``acked`` and ``nacked`` (returned to the subscription) are the stream's;
+    ``written``, ``filtered`` and ``dead_lettered`` the engine's.
+    """
+
+    pulled: int = 0
+    written: int = 0
+    filtered: int = 0
+    dead_lettered: int = 0
+    acked: int = 0
+    nacked: int = 0
+    started: float = field(default_factory=time.monotonic)
+
+    @property
+    def elapsed(self) -> float:
+        return max(time.monotonic() - self.started, 1e-9)

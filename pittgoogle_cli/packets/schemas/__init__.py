@@ -16,7 +16,8 @@ from pathlib import Path
 from fastavro.schema import load_schema
 
 from pittgoogle_cli._exceptions import ConfigError, DecodeError
-from pittgoogle_cli.alerts.models import SchemaInfo
+from pittgoogle_cli.packets.cache import BoundedCache
+from pittgoogle_cli.packets.models import SchemaInfo
 
 SHIPPED = Path(__file__).parent
 
@@ -55,13 +56,10 @@ class SchemaRegistry:
             if not folder.is_dir():
                 raise ConfigError(f"schema folder {folder} does not exist")
         self.folders = [*folders, SHIPPED]
-        self._loaded: dict[int, SchemaInfo] = {}
+        self._loaded = BoundedCache(self._load)
 
     def get(self, schema_id: int) -> SchemaInfo:
-        info = self._loaded.get(schema_id)
-        if info is None:
-            info = self._loaded[schema_id] = self._load(schema_id)
-        return info
+        return self._loaded(schema_id)
 
     def _load(self, schema_id: int) -> SchemaInfo:
         for folder in self.folders:

@@ -8,6 +8,8 @@ exception: alerts with null fields must flow.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 ZTF_BANDS = {1: "g", 2: "r", 3: "i"}
@@ -79,12 +81,46 @@ def band(record: dict[str, Any]) -> str | None:
     return found if isinstance(found, str) else None
 
 
-def sky_position(record: dict[str, Any]) -> tuple[float | None, float | None]:
-    src = source(record)
-    return src.get("ra"), src.get("dec")
-
-
 def classtar(record: dict[str, Any]) -> float | None:
     """ZTF's star/galaxy score of the nearest source (1 = star); None elsewhere."""
     value = source(record).get("classtar")
     return value if isinstance(value, (int, float)) else None
+
+
+def ra(record: dict[str, Any]) -> float | None:
+    return source(record).get("ra")
+
+
+def dec(record: dict[str, Any]) -> float | None:
+    return source(record).get("dec")
+
+
+@dataclass(frozen=True, slots=True)
+class MainField:
+    """One of the few fields every flat view shows: ``--lite``, the SQLite table's columns,
+    ``pgb query``'s default columns and TOM Toolkit's alert all read this one table.
+
+    ``read`` finds it in any survey's alert; ``column`` is where Pitt-Google's ZTF
+    BigQuery tables keep it (``band`` is a column pgb's SQL computes from ``fid``).
+    """
+
+    name: str
+    column: str
+    read: Callable[[dict[str, Any]], Any]
+
+
+MAIN_FIELDS = (
+    MainField("objectId", "objectId", object_id),
+    MainField("candid", "candid", candid),
+    MainField("jd", "candidate.jd", jd),
+    MainField("ra", "candidate.ra", ra),
+    MainField("dec", "candidate.dec", dec),
+    MainField("magpsf", "candidate.magpsf", magnitude),
+    MainField("band", "band", band),
+    MainField("classtar", "candidate.classtar", classtar),
+)
+
+
+def main_fields(record: dict[str, Any]) -> dict[str, Any]:
+    """The ``MAIN_FIELDS`` of one alert, by name; a missing one is None."""
+    return {f.name: f.read(record) for f in MAIN_FIELDS}

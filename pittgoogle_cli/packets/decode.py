@@ -18,15 +18,15 @@ from __future__ import annotations
 
 import io
 import zlib
-from collections import OrderedDict
 from typing import Any
 
 import fastavro
 import orjson
 
 from pittgoogle_cli._exceptions import DecodeError
-from pittgoogle_cli.alerts.models import SchemaInfo
-from pittgoogle_cli.alerts.schemas import SchemaRegistry, schema_info
+from pittgoogle_cli.packets.cache import BoundedCache
+from pittgoogle_cli.packets.models import SchemaInfo
+from pittgoogle_cli.packets.schemas import SchemaRegistry, schema_info
 
 AVRO_MAGIC = b"Obj\x01"
 _SYNC_SIZE = 16
@@ -78,27 +78,12 @@ def read_container_header(buf: bytes) -> tuple[dict[str, bytes], int]:
     return meta, pos + _SYNC_SIZE
 
 
-class SchemaCache:
-    """Embedded writer schemas keyed by their JSON text, each parsed once; bounded so
-    memory stays flat whatever a stream sends."""
-
-    def __init__(self, size: int = 64) -> None:
-        self._size = size
-        self._parsed: OrderedDict[bytes, SchemaInfo] = OrderedDict()
-
-    def get(self, text: bytes) -> SchemaInfo:
-        info = self._parsed.get(text)
-        if info is not None:
-            self._parsed.move_to_end(text)
-            return info
-        try:
-            info = schema_info(fastavro.parse_schema(orjson.loads(text)), "avro-container")
-        except Exception as exc:
-            raise DecodeError(f"the embedded Avro schema is invalid: {exc}") from None
-        self._parsed[text] = info
-        if len(self._parsed) > self._size:
-            self._parsed.popitem(last=False)
-        return info
+def parse_embedded_schema(text: bytes) -> SchemaInfo:
+    """An Avro container's writer schema (its JSON text), parsed."""
+    try:
+        return schema_info(fastavro.parse_schema(orjson.loads(text)), "avro-container")
+    except Exception as exc:
+        raise DecodeError(f"the embedded Avro schema is invalid: {exc}") from None
 
 
 _JSON_START = (b"{", b"[", b" ", b"\n", b"\t", b"\r")
@@ -121,7 +106,8 @@ class Decoder:
     def __init__(
         self, registry: SchemaRegistry | None = None, schemaless: SchemaInfo | None = None
     ) -> None:
-        self.schemas = SchemaCache()
+        # Embedded schemas by their text, each parsed once (bounded: memory stays flat).
+        self.schemas = BoundedCache(parse_embedded_schema)
         self.registry = registry or SchemaRegistry()
         self.schemaless = schemaless
 
@@ -144,7 +130,7 @@ class Decoder:
         if not data.startswith(AVRO_MAGIC):
             return [self.decode(data)]
         meta, _ = read_container_header(data)
-        info = self.schemas.get(meta.get("avro.schema", b"null"))
+        info = self.schemas(meta.get("avro.schema", b"null"))
         try:
             return [(_as_record(r), info) for r in fastavro.reader(io.BytesIO(data))]
         except Exception as exc:
@@ -155,7 +141,7 @@ class Decoder:
         schema_text = meta.get("avro.schema")
         if schema_text is None:
             raise DecodeError("Avro container has no embedded schema")
-        info = self.schemas.get(schema_text)
+        info = self.schemas(schema_text)
         count, pos = _read_long(data, pos)
         block, pos = _read_bytes(data, pos)
         total = count + _count_more_records(data, pos + _SYNC_SIZE)

@@ -1,0 +1,122 @@
+"""The one engine under ``pgb pull``, ``pgb.alerts()`` and ``pgb decode``: a batch of
+messages is decoded, filtered (a message that fails either is set aside, never dropped
+and never fatal), written, and the caller is told how many it may ack."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import anyio.lowlevel
+
+from pittgoogle_cli._exceptions import DecodeError, FilterFailed
+from pittgoogle_cli.filters.base import Filter, apply_filters
+from pittgoogle_cli.outputs.base import Sink
+from pittgoogle_cli.packets.decode import Decoder
+from pittgoogle_cli.packets.models import Alert, Counts, Message, SchemaInfo
+
+Reject = Callable[[Message, Exception], object]
+
+
+@dataclass(frozen=True, slots=True)
+class Processed:
+    """``kept``: (index in the batch, alert) of each alert to write; ``handled``: how many
+    messages, from the start of the batch, are done with (kept, filtered out or set
+    aside). The rest were not looked at (``room`` ran out, or the stream stopped)."""
+
+    kept: list[tuple[int, Alert]]
+    handled: int
+
+
+class Engine:
+    """Decode and filter with ``decoder`` and ``filters``; ``reject`` sets aside what
+    fails (the dead-letter folder, or an error line for a local file). ``many``: a
+    message may hold several alerts (a local Avro file), each its own alert."""
+
+    def __init__(
+        self,
+        decoder: Decoder,
+        filters: Sequence[Filter],
+        reject: Reject,
+        counts: Counts,
+        *,
+        many: bool = False,
+    ) -> None:
+        self.decoder, self.filters, self.counts = decoder, filters, counts
+        self._reject, self._many = reject, many
+
+    async def handle(
+        self,
+        messages: Sequence[Message],
+        sink: Sink,
+        *,
+        room: int | None = None,
+        stopped: Callable[[], bool] = lambda: False,
+    ) -> int:
+        """Process, then write what is kept (durable when this returns): the number of
+        messages from the start of the batch that may now be acked."""
+        processed = await self.process(messages, room=room, stopped=stopped)
+        kept = [alert for _, alert in processed.kept]
+        if kept:
+            await sink.write(kept)
+            self.counts.written += len(kept)
+        return processed.handled
+
+    async def process(
+        self,
+        messages: Sequence[Message],
+        *,
+        room: int | None = None,
+        stopped: Callable[[], bool] = lambda: False,
+    ) -> Processed:
+        """Decode and filter until ``room`` alerts are kept or ``stopped()``."""
+        kept: list[tuple[int, Alert]] = []
+        handled = 0
+        for index, message in enumerate(messages):
+            if stopped() or (room is not None and len(kept) >= room):
+                break
+            for alert in await self._alerts(message):
+                kept.append((index, alert))
+            handled += 1
+            if index % 16 == 15:
+                await anyio.lowlevel.checkpoint()  # let pull replies in while we decode
+        return Processed(kept, handled)
+
+    async def _alerts(self, message: Message) -> list[Alert]:
+        """The alerts of one message that the filters keep; failures set aside."""
+        try:
+            decoded = self._decode(message)
+        except DecodeError as exc:
+            self._set_aside(message, exc)
+            return []
+        kept = []
+        for alert in decoded:
+            try:
+                found = await apply_filters(alert, self.filters)
+            except FilterFailed as exc:
+                self._set_aside(message, exc)
+                continue
+            if found is None:
+                self.counts.filtered += 1
+            else:
+                kept.append(found)
+        return kept
+
+    def _decode(self, message: Message) -> list[Alert]:
+        data = message.data
+        if not self._many:
+            record, schema = self.decoder.decode(data)
+            return [_alert(message, record, schema, data)]
+        decoded = self.decoder.decode_all(data)
+        if len(decoded) > 1:
+            data = b""  # the file's bytes are not any one alert's
+        return [_alert(message, record, schema, data) for record, schema in decoded]
+
+    def _set_aside(self, message: Message, error: Exception) -> None:
+        self._reject(message, error)
+        self.counts.dead_lettered += 1
+
+
+def _alert(message: Message, record: dict[str, Any], schema: SchemaInfo, data: bytes) -> Alert:
+    return Alert(record, message.message_id, message.publish_time, message.attributes, data, schema)

@@ -1,0 +1,66 @@
+"""From settings to the working parts: the decoder, the filter chain and the output.
+Every problem is a ``ConfigError`` (exit 2), raised before anything is pulled."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import fastavro
+
+from pittgoogle_cli import config
+from pittgoogle_cli._exceptions import ConfigError
+from pittgoogle_cli.engine.settings import DecodeSettings
+from pittgoogle_cli.filters.base import Filter, build_filters
+from pittgoogle_cli.outputs.base import Sink
+from pittgoogle_cli.outputs.cutouts import CutoutFolderSink
+from pittgoogle_cli.outputs.jsonl import JsonLinesSink
+from pittgoogle_cli.packets.decode import Decoder
+from pittgoogle_cli.packets.schemas import SchemaRegistry, schema_info
+from pittgoogle_cli.shapes.shape import make_renderer
+
+
+def decoder(settings: DecodeSettings) -> Decoder:
+    registry = SchemaRegistry([*settings.schema_dirs, *config.schema_dirs()])
+    schemaless = None
+    if settings.schema_file is not None:
+        try:
+            parsed = fastavro.schema.load_schema(str(settings.schema_file))
+        except Exception as exc:
+            raise ConfigError(f"--schema {settings.schema_file}: {exc}") from None
+        schemaless = schema_info(parsed, "avro-schemaless")
+    return Decoder(registry, schemaless)
+
+
+def filters(settings: DecodeSettings) -> list[Filter]:
+    return build_filters(
+        filters=settings.filters,
+        where=settings.where,
+        classtar_threshold=settings.classtar_threshold,
+        classtar=settings.classtar,
+    )
+
+
+def open_output(settings: DecodeSettings, out: str | Path | None = None) -> Sink:
+    """The sink for ``out`` (default: ``settings.out``) and ``settings.format``."""
+    target = str(out if out is not None else settings.out or "-")
+    shape = settings.shape()
+    render = make_renderer(shape)
+    fmt = settings.format
+    if fmt == "tom":  # TOM's alerts are JSON lines: say so rather than fill a .sqlite with them
+        from pittgoogle_cli.outputs.choose import output_format
+
+        implied = output_format(target)
+        if implied != "jsonl":
+            raise ConfigError(
+                f"--format tom writes JSON lines, not {implied}: "
+                "use stdout, FILE.jsonl or FILE.jsonl.gz"
+            )
+        fmt = "jsonl"
+    if target == "-" and fmt in (None, "jsonl"):
+        sink: Sink = JsonLinesSink(render)
+    else:
+        from pittgoogle_cli.outputs.choose import open_sink
+
+        sink = open_sink(target, fmt, render)
+    folder = shape.cutout_folder
+    return CutoutFolderSink(folder, sink) if folder is not None else sink

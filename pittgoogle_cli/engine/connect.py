@@ -1,0 +1,46 @@
+"""From ``PullSettings`` to a subscription to pull: the project, the credentials (none
+on an emulator), the names, and the REST client."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+from pittgoogle_cli.engine.settings import PullSettings
+from pittgoogle_cli.google.http import RestClient
+from pittgoogle_cli.pubsub.holding import StreamOptions
+from pittgoogle_cli.pubsub.rest import subscription_name, topic_name
+from pittgoogle_cli.pubsub.subscriber import Subscriber, pubsub_client
+
+
+@dataclass(frozen=True, slots=True)
+class Connection:
+    client: RestClient
+    subscriber: Subscriber
+    options: StreamOptions
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+
+def connect(settings: PullSettings) -> Connection:
+    """``ConfigError`` for a bad name or no project, ``AuthError`` for no credentials."""
+    emulator = settings.emulator_host or os.environ.get("PUBSUB_EMULATOR_HOST") or None
+    if emulator:  # no credentials: the project is only a name
+        project = settings.project or os.environ.get("GOOGLE_CLOUD_PROJECT") or None
+    else:
+        from pittgoogle_cli.auth.resolve import resolve_project
+
+        project = resolve_project(settings.project, credentials=settings.credentials)
+    name = subscription_name(settings.subscription, project)
+    topic = None
+    if settings.create:
+        topic = topic_name(settings.topic or name.id, settings.topic_project)
+    options = StreamOptions(
+        topic=topic,
+        concurrency=settings.concurrency,
+        until_empty=settings.until_empty,
+        empty_wait=settings.empty_wait,
+    )
+    client = pubsub_client(emulator, credentials=settings.credentials, project=project)
+    return Connection(client, Subscriber(client, name), options)

@@ -1,0 +1,157 @@
+"""What both ways of pulling share: every pulled message is *held* from the moment its
+pull reply arrives until the caller acks or nacks it; closing nacks (deadline 0) whatever
+is still held, so a message is never left waiting for its deadline because pgb stopped,
+and never acked unless the caller said so. That one rule is what makes at-least-once hold
+through ``--max``, timeouts, signals and errors.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import anyio
+
+from pittgoogle_cli._exceptions import NotFound, PgbError, add_context
+from pittgoogle_cli.packets.models import Counts
+from pittgoogle_cli.pubsub.rest import ReceivedMessage, ResourceName
+from pittgoogle_cli.pubsub.subscriber import Subscriber
+
+Batch = list[ReceivedMessage]
+EMPTY_BACKOFF = (0.05, 0.1, 0.2, 0.4, 0.5)
+
+
+@dataclass(frozen=True, slots=True)
+class StreamOptions:
+    """How to pull. ``until_empty`` stops once two pulls in a row, each started at least
+    ``empty_wait`` seconds after the last message arrived, came back empty. ``topic``: the
+    one to create the subscription on when it is missing (None: never create)."""
+
+    topic: ResourceName | None = None
+    concurrency: int = 4
+    pull_size: int = 100
+    ack_deadline: int = 60
+    until_empty: bool = False
+    empty_wait: float = 1.0
+
+
+async def open_subscription(
+    sub: Subscriber, options: StreamOptions, on_created: Callable[[str], None] | None
+) -> int:
+    """Check (or create) the subscription; its ack deadline in seconds."""
+    if options.topic is None:
+        info = await sub.get()
+        if info is None:
+            raise NotFound(f"{sub.name}: subscription not found", status=404)
+    else:
+        try:
+            info, created = await sub.ensure(options.topic, options.ack_deadline)
+        except PgbError as exc:
+            raise add_context(exc, f"cannot use or create {sub.name}") from None
+        if created and on_created is not None:
+            on_created(f"created subscription {sub.name} on {info.topic}")
+    return max(10, info.ack_deadline_seconds)
+
+
+class QuietClock:
+    """``until_empty``'s rule. An empty reply to a pull *started* ``empty_wait`` after the
+    last message counts as quiet (a slow reply does not stretch the quiet time); two quiet
+    pulls in a row: drained."""
+
+    def __init__(self, options: StreamOptions) -> None:
+        self._options = options
+        self._last_message_at = time.monotonic()
+        self._empty_streak = 0
+        self._quiet_pulls = 0
+
+    def restart(self) -> None:
+        self._last_message_at = time.monotonic()
+
+    def arrived(self) -> None:
+        self._last_message_at = time.monotonic()
+        self._empty_streak = self._quiet_pulls = 0
+
+    def empty(self, started: float) -> bool:
+        """A pull started at ``started`` came back empty: is the backlog drained?"""
+        self._empty_streak += 1
+        if started - self._last_message_at >= self._options.empty_wait:
+            self._quiet_pulls += 1
+        return self._options.until_empty and self._quiet_pulls >= 2
+
+    def backoff(self) -> float:
+        """Seconds to wait before the next pull; after a first quiet pull, the confirming
+        one goes out at once."""
+        if self._options.until_empty and self._quiet_pulls == 1:
+            return 0.0
+        return EMPTY_BACKOFF[min(self._empty_streak, len(EMPTY_BACKOFF) - 1)]
+
+
+class Holding:
+    """The messages held for one subscription, and the acks and nacks owed for them."""
+
+    def __init__(self, subscriber: Subscriber, counts: Counts, deadline: int = 60) -> None:
+        self.subscriber = subscriber
+        self.counts = counts
+        self.deadline = deadline
+        self._held: dict[str, float] = {}  # ack_id -> when its deadline runs out (monotonic)
+        self._to_ack: list[str] = []
+        self._to_nack: list[str] = []
+        self._lock = anyio.Lock()
+
+    def __len__(self) -> int:
+        return len(self._held)
+
+    @property
+    def owed(self) -> bool:
+        return bool(self._to_ack or self._to_nack)
+
+    def hold(self, batch: Batch) -> None:
+        expires = time.monotonic() + self.deadline
+        for received in batch:
+            self._held[received.ack_id] = expires
+        self.counts.pulled += len(batch)
+
+    def ack(self, ack_ids: list[str]) -> None:
+        self._release(ack_ids, self._to_ack)
+
+    def nack(self, ack_ids: list[str]) -> None:
+        self._release(ack_ids, self._to_nack)
+
+    def nack_all(self) -> None:
+        self._to_nack.extend(self._held)
+        self._held.clear()
+
+    def _release(self, ack_ids: list[str], into: list[str]) -> None:
+        held = self._held
+        for ack_id in ack_ids:
+            if held.pop(ack_id, None) is not None:
+                into.append(ack_id)
+
+    async def flush(self) -> None:
+        """Send the acks and nacks owed (one request in flight at a time)."""
+        async with self._lock:
+            while self._to_ack or self._to_nack:
+                acks, self._to_ack = self._to_ack, []
+                nacks, self._to_nack = self._to_nack, []
+                try:
+                    if acks:
+                        await self.subscriber.acknowledge(acks)
+                        self.counts.acked += len(acks)
+                    if nacks:
+                        await self.subscriber.modify_ack_deadline(nacks, 0)
+                        self.counts.nacked += len(nacks)
+                except PgbError as exc:
+                    context = "could not acknowledge (those alerts will come again)"
+                    raise add_context(exc, context) from None
+
+    async def extend_due(self) -> None:
+        """Extend the deadline of anything held past half its deadline."""
+        now = time.monotonic()
+        due = [a for a, expires in self._held.items() if expires - now < self.deadline / 2]
+        if due:
+            extension = min(600, max(self.deadline, 60))
+            await self.subscriber.modify_ack_deadline(due, extension)
+            for ack_id in due:
+                if ack_id in self._held:
+                    self._held[ack_id] = now + extension
