@@ -33,6 +33,7 @@ lint: $(STAMP)
 	$(BIN)/ruff check pittgoogle_cli tests bench
 	$(BIN)/ruff format --check pittgoogle_cli tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 test: lint
 	$(BIN)/pytest

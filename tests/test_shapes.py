@@ -97,3 +97,39 @@ def test_classtar_side_without_a_threshold_is_a_usage_error():
     assert done.returncode == 2
     assert done.stderr == b"pgb: --classtar needs --classtar-threshold T\n"
     assert done.stdout == b""
+
+
+def test_format_tom_goes_with_envelope_int64_and_cutout_files(tmp_path: Path):
+    rows = decode("--format", "tom", "--envelope", "--int64-as-string", "--cutouts", str(tmp_path))
+    assert len(rows) == len(ALERTS)
+    for row in rows:
+        assert set(row) == {"messageId", "publishTime", "attributes", "alert"}
+        tom = row["alert"]
+        assert isinstance(tom["id"], str) and int(tom["id"]) in ALERTS
+        assert tom["name"] == ALERTS[int(tom["id"])]["objectId"]
+    assert len(list(tmp_path.glob("*.fits.gz"))) == 3 * len(ALERTS)
+
+
+def usage_error(*args: str, cwd: Path | None = None) -> bytes:
+    done = subprocess.run(
+        pgb_command("decode", str(ZTF_FILES[0]), *args), capture_output=True, cwd=cwd
+    )
+    assert (done.returncode, done.stdout) == (2, b""), done.stderr
+    assert done.stderr.count(b"\n") == 1 and done.stderr.startswith(b"pgb: ")
+    return done.stderr
+
+
+def test_shapes_that_exclude_each_other_are_a_usage_error():
+    for pair in (("--lite", "--fields", "objectId"), ("--format", "tom", "--lite")):
+        assert b"each choose what a line holds" in usage_error(*pair)
+    assert b"--fields and --format tom" in usage_error("--format", "tom", "--fields", "objectId")
+
+
+def test_format_tom_into_a_file_that_is_not_json_lines_is_refused(tmp_path: Path):
+    for out in ("x.sqlite", "x.parquet", "folder/"):
+        error = usage_error("--format", "tom", "--out", out, cwd=tmp_path)
+        assert b"--format tom writes JSON lines" in error
+    assert list(tmp_path.iterdir()) == []  # nothing was written
+    decode("--format", "tom", "--out", str(tmp_path / "tom.jsonl"))
+    rows = [orjson.loads(line) for line in (tmp_path / "tom.jsonl").read_bytes().splitlines()]
+    assert sorted(r["id"] for r in rows) == sorted(ALERTS)

@@ -21,6 +21,7 @@ from pittgoogle_cli._exceptions import MalformedReply, PgbError
 from pittgoogle_cli.bigquery.rest import JobReference, QueryReply, job_error
 from pittgoogle_cli.bigquery.rows import Field, RowConverter, row_converter
 from pittgoogle_cli.bigquery.sql import Query
+from pittgoogle_cli.packets.cache import BoundedCache
 
 if sys.version_info < (3, 11):
     from exceptiongroup import BaseExceptionGroup
@@ -141,8 +142,10 @@ class QueryResult:
     def __init__(self, pages: Pages, *, max_rows: int | None, int64_as_string: bool) -> None:
         self._source = pages
         self._max_rows = max_rows
-        self._int64_as_string = int64_as_string
-        self._converters: dict[tuple[Field, ...], RowConverter] = {}
+        # One converter per result schema (a later page may leave the schema out).
+        self._converter: BoundedCache[tuple[Field, ...], RowConverter] = BoundedCache(
+            lambda fields: row_converter(fields, int64_as_string)
+        )
         self._replies: MemoryObjectReceiveStream[QueryReply] | None = None
         self._group: TaskGroup | None = None
         self.fields: tuple[Field, ...] = ()
@@ -207,9 +210,3 @@ class QueryResult:
         convert = self._converter(self.fields)
         self.rows_read += len(rows)
         return [convert(row) for row in rows]
-
-    def _converter(self, fields: tuple[Field, ...]) -> RowConverter:
-        convert = self._converters.get(fields)
-        if convert is None:
-            convert = self._converters[fields] = row_converter(fields, self._int64_as_string)
-        return convert

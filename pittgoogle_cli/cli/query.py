@@ -7,14 +7,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import Enum
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import orjson
 import typer
 
 from pittgoogle_cli._exceptions import ConfigError
-from pittgoogle_cli.bigquery.client import BigQueryClient, Estimate
-from pittgoogle_cli.bigquery.pager import QueryResult
 from pittgoogle_cli.bigquery.rest import (
     DEFAULT_MAX_BYTES,
     PRICE_PER_TIB_USD,
@@ -27,6 +25,10 @@ from pittgoogle_cli.cli.app import app, run, say
 from pittgoogle_cli.cli.options import CredentialsOption, Int64AsString, ProjectOption, with_options
 from pittgoogle_cli.outputs.base import write_lines
 from pittgoogle_cli.shapes.tom import TOM_COLUMNS, to_tom
+
+if TYPE_CHECKING:  # the HTTP stack loads only when a query runs
+    from pittgoogle_cli.bigquery.client import Estimate
+    from pittgoogle_cli.bigquery.pager import QueryResult
 
 
 class OutputFormat(str, Enum):
@@ -117,6 +119,8 @@ def _say(options: QueryOptions, message: str) -> None:
 
 
 async def _query(options: QueryOptions) -> None:
+    from pittgoogle_cli.bigquery.client import BigQueryClient
+
     the_query = build_query(options)
     try:
         cap = parse_size(options.max_bytes)

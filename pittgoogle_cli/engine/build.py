@@ -10,7 +10,8 @@ import fastavro
 from pittgoogle_cli import config
 from pittgoogle_cli._exceptions import ConfigError
 from pittgoogle_cli.engine.settings import DecodeSettings
-from pittgoogle_cli.filters.base import Filter, build_filters
+from pittgoogle_cli.filters.base import Filter
+from pittgoogle_cli.filters.chain import build_filters
 from pittgoogle_cli.outputs.base import Sink
 from pittgoogle_cli.outputs.cutouts import CutoutFolderSink
 from pittgoogle_cli.outputs.jsonl import JsonLinesSink

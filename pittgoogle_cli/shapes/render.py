@@ -50,7 +50,3 @@ def envelope(alert: Alert) -> dict[str, Any]:
 
 def render_alert(alert: Alert) -> bytes:
     return render_line(alert.record)
-
-
-def render_enveloped(alert: Alert) -> bytes:
-    return render_line(envelope(alert))

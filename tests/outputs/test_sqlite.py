@@ -11,7 +11,8 @@ import pytest
 
 from pittgoogle_cli.outputs.choose import open_sink
 from pittgoogle_cli.packets import fields
-from pittgoogle_cli.shapes.render import render_alert, render_enveloped
+from pittgoogle_cli.shapes.render import render_alert
+from pittgoogle_cli.shapes.shape import ShapeOptions, make_renderer
 
 from .samples import as_json, every_avro_alert, lvk_files, to_alerts, with_record
 
@@ -106,7 +107,7 @@ def test_json_alerts_without_candid_are_keyed_by_message_id(tmp_path):
 
 def test_the_json_column_is_shaped_by_the_renderer(tmp_path, ztf):
     out = tmp_path / "alerts.sqlite"
-    write(out, ztf[:1], render=render_enveloped)
+    write(out, ztf[:1], render=make_renderer(ShapeOptions(envelope=True)))
     [row] = rows(out)
     assert orjson.loads(row["alert"])["messageId"] == ztf[0].message_id
     assert orjson.loads(row["alert"])["alert"]["candid"] == ztf[0].record["candid"]

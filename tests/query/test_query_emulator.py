@@ -115,6 +115,15 @@ def test_tom_format_has_the_generic_alert_fields(ztf_alerts: Alerts) -> None:
     assert alert["objectId"] in tom["url"]
 
 
+def test_format_names_what_pull_names_jsonl(ztf_alerts: Alerts) -> None:
+    alert = ztf_alerts.records[0]
+    done = pgb_query(ztf_alerts.host, "--candid", str(alert["candid"]), "--format", "jsonl")
+    assert done.returncode == 0, done.stderr
+    assert [row["candid"] for row in lines(done.stdout)] == [alert["candid"]]
+    old = pgb_query(ztf_alerts.host, "--candid", str(alert["candid"]), "--format", "json")
+    assert old.returncode == 2 and old.stdout == b""  # one name for one thing, as in pull
+
+
 def test_an_object_id_is_a_value_never_sql(ztf_alerts: Alerts) -> None:
     done = pgb_query(ztf_alerts.host, "--objectId", "x' OR '1'='1")
     assert done.returncode == 0, done.stderr
