@@ -12,18 +12,26 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import threading
-import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
-from types import TracebackType
 
 import httpx
 
+from pittgoogle_cli.emulator.process import ServiceProcess, free_port, wait_until_ready
 from pittgoogle_cli.pubsub.rest import publish_body
+
+__all__ = [
+    "EmulatorMissing",
+    "LoopPublisher",
+    "PubSubEmulator",
+    "alert_files",
+    "create_subscription",
+    "create_topic",
+    "free_port",
+    "publish",
+    "wait_until_ready",
+]
 
 # The emulator hangs on a publish request near 16 MB and refuses more than 1,000 messages.
 MAX_PUBLISH_BYTES = 6_000_000
@@ -53,85 +61,23 @@ def emulator_launcher() -> Path:
     )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def wait_until_ready(
-    process: subprocess.Popen[bytes], ready: Callable[[], bool], within: float
-) -> None:
-    """Poll ``ready()`` every 0.1 s until it is true; RuntimeError if ``process`` exits
-    first or ``within`` seconds pass."""
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"exited with {process.returncode}")
-        try:
-            if ready():
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.1)
-    raise RuntimeError(f"did not answer within {within} s")
-
-
-class PubSubEmulator:
+class PubSubEmulator(ServiceProcess):
     """``with PubSubEmulator() as host:`` gives ``127.0.0.1:PORT``, ready to use."""
 
+    name = "the Pub/Sub emulator"
+
     def __init__(self, port: int | None = None, heap: str = "512m", log: Path | None = None):
-        self.port = port or free_port()
-        self.host = f"127.0.0.1:{self.port}"
+        super().__init__(port, log)
         self._heap = heap
-        self._log = log
-        self._process: subprocess.Popen[bytes] | None = None
 
-    def start(self, ready_within: float = 60.0) -> str:
-        env = {**os.environ, "JAVA_OPTS": f"-Xmx{self._heap}"}
-        launcher = emulator_launcher()
-        out = self._log.open("ab") if self._log else None
-        try:
-            self._process = subprocess.Popen(
-                [str(launcher), "--host=127.0.0.1", f"--port={self.port}"],
-                env=env,
-                stdout=out or subprocess.DEVNULL,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        finally:
-            if out is not None:
-                out.close()  # the child has its own copy
-        try:
-            wait_until_ready(
-                self._process,
-                lambda: httpx.get(f"http://{self.host}/", timeout=1).text.strip() == "Ok",
-                ready_within,
-            )
-        except RuntimeError as exc:
-            self.stop()
-            raise RuntimeError(f"the Pub/Sub emulator {exc}") from None
-        return self.host
+    def command(self) -> list[str]:
+        return [str(emulator_launcher()), "--host=127.0.0.1", f"--port={self.port}"]
 
-    def stop(self) -> None:
-        process, self._process = self._process, None
-        if process is None or process.poll() is not None:
-            return
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(10)
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "JAVA_OPTS": f"-Xmx{self._heap}"}
 
-    def __enter__(self) -> str:
-        return self.start()
-
-    def __exit__(
-        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
+    def ready(self) -> bool:
+        return httpx.get(f"http://{self.host}/", timeout=1).text.strip() == "Ok"
 
 
 def create_topic(host: str, topic: str) -> None:

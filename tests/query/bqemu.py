@@ -22,14 +22,13 @@ import sys
 import time
 from collections.abc import Iterable
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import fastavro
 import httpx
 import orjson
 
-from pittgoogle_cli.emulator import free_port, wait_until_ready
+from pittgoogle_cli.emulator.process import ServiceProcess, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV = ROOT / ".bqvenv"
@@ -66,52 +65,29 @@ def ensure_venv(timeout: float = 900) -> None:
     STAMP.touch()
 
 
-class BigQueryEmulator:
+class BigQueryEmulator(ServiceProcess):
     """``with BigQueryEmulator() as host:`` gives ``127.0.0.1:PORT``, ready for requests."""
 
+    name = "bqemulator"
+    failure = EmulatorUnavailable
+
     def __init__(self, project: str = "pgb-tests", log: Path | None = None) -> None:
-        self.host = f"127.0.0.1:{free_port()}"
+        super().__init__(log=log)
         self._project = project
-        self._log = log
-        self._process: subprocess.Popen[bytes] | None = None
 
     def start(self, ready_within: float = 60.0) -> str:
         ensure_venv()
+        return super().start(ready_within)
+
+    def command(self) -> list[str]:
         command = [str(PYTHON), str(LAUNCHER), "start", "--project", self._project]
-        command += ["--rest-port", self.host.rsplit(":", 1)[1], "--grpc-port", str(free_port())]
-        env = {**os.environ, "BQEMU_ENABLE_FORMAT_EXTENSIONS": "false"}
-        log = self._log if self._log else Path(os.devnull)
-        with log.open("ab") as out:  # the child keeps its own copy of the descriptor
-            self._process = subprocess.Popen(command, env=env, stdout=out, stderr=subprocess.STDOUT)
-        try:
-            wait_until_ready(
-                self._process,
-                lambda: httpx.get(f"http://{self.host}/readyz", timeout=1).status_code == 200,
-                ready_within,
-            )
-        except RuntimeError as exc:
-            self.stop()
-            raise EmulatorUnavailable(f"bqemulator {exc}") from None
-        return self.host
+        return [*command, "--rest-port", str(self.port), "--grpc-port", str(free_port())]
 
-    def stop(self) -> None:
-        if self._process is None:
-            return
-        self._process.terminate()
-        try:
-            self._process.wait(10)
-        except subprocess.TimeoutExpired:
-            self._process.kill()
-            self._process.wait(10)
-        self._process = None
+    def env(self) -> dict[str, str]:
+        return {**os.environ, "BQEMU_ENABLE_FORMAT_EXTENSIONS": "false"}
 
-    def __enter__(self) -> str:
-        return self.start()
-
-    def __exit__(
-        self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
-    ) -> None:
-        self.stop()
+    def ready(self) -> bool:
+        return httpx.get(f"http://{self.host}/readyz", timeout=1).status_code == 200
 
 
 def _api(host: str) -> str:
