@@ -7,7 +7,7 @@ import io
 import signal
 import sqlite3
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import aclosing
 from pathlib import Path
 from typing import Any
@@ -185,3 +185,27 @@ def test_the_library_leaves_signals_to_the_application(emulator: str, ztf_payloa
 def test_fetch_needs_a_stop(channel: Channel):
     with pytest.raises(pgb.ConfigError, match="needs a stop"):
         pgb.fetch(settings_for(channel, until_empty=False))
+
+
+class Collect:
+    """A sink of the application's own (a TOM, a database): pgb acks what it returned."""
+
+    def __init__(self) -> None:
+        self.alerts: list[pgb.Alert] = []
+        self.closed = False
+
+    async def write(self, alerts: Sequence[pgb.Alert]) -> None:
+        self.alerts.extend(alerts)
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
+def test_pull_writes_to_a_sink_of_the_callers_own(channel: Channel, ztf_payloads):
+    channel.publish(ztf_payloads)
+    sink = Collect()
+    outcome = pgb.pull_sync(settings_for(channel, lite=True), out=sink)
+    assert sorted(a.object_id for a in sink.alerts) == sorted(map(object_id, ztf_payloads))
+    assert outcome.counts.written == outcome.counts.acked == len(ztf_payloads)
+    assert not sink.closed  # the caller's to close
+    assert channel.drain_ids() == []

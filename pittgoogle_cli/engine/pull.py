@@ -58,8 +58,8 @@ async def pull(
     """Write alerts to ``out`` (default ``settings.out``, else stdout; or a ``Sink`` of
     yours) until a stop condition; the outcome says which and what was done."""
     decoder, filters = build.decoder(settings), build.filters(settings)
-    owned = not _is_sink(out)
-    sink: Sink = build.open_output(settings, out) if owned else out  # type: ignore[arg-type,assignment]
+    owned = not isinstance(out, Sink)
+    sink = out if isinstance(out, Sink) else build.open_output(settings, out)
     try:
         async with _stream(settings, on_notice) as (connection, stream):
             folder = _dead_letters(settings, connection)
@@ -71,10 +71,6 @@ async def pull(
         if owned:
             await sink.aclose()
     return outcome
-
-
-def _is_sink(out: object) -> bool:
-    return hasattr(out, "write") and hasattr(out, "aclose")
 
 
 @asynccontextmanager

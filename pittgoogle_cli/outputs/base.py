@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from typing import BinaryIO, Protocol
+from typing import BinaryIO, Protocol, runtime_checkable
 
 from pittgoogle_cli._exceptions import OutputClosed
 from pittgoogle_cli.packets.models import Alert
@@ -15,6 +15,7 @@ from pittgoogle_cli.packets.models import Alert
 Render = Callable[[Alert], bytes]
 
 
+@runtime_checkable
 class Sink(Protocol):
     """Takes a batch of alerts (after filters) and returns once they are durable."""
 
