@@ -51,7 +51,9 @@ def cuts(tmp_path: Path) -> str:
     return f"{tmp_path / 'cuts.py'}:tag"
 
 
-def test_pull_and_alerts_filter_exactly_as_the_cli_does(emulator: str, ztf_payloads, cuts):
+def test_pull_and_alerts_filter_exactly_as_the_cli_does(
+    emulator: str, ztf_payloads, cuts, tmp_path: Path
+):
     each = [new_channel(emulator) for _ in range(3)]
     for channel in each:
         channel.publish(ztf_payloads * 2)
@@ -59,10 +61,9 @@ def test_pull_and_alerts_filter_exactly_as_the_cli_does(emulator: str, ztf_paylo
     assert 0 < len(by_cli) < 2 * len(ztf_payloads)
 
     pulled = each[1]
-    out = pulled.subscription_id + ".jsonl"
+    out = tmp_path / "bright.jsonl"
     outcome = pgb.pull_sync(settings_for(pulled, where=WHERE, filters=[cuts]), out=out)
-    written = [orjson.loads(line) for line in Path(out).read_bytes().splitlines()]
-    Path(out).unlink()
+    written = [orjson.loads(line) for line in out.read_bytes().splitlines()]
     assert sorted(a["candid"] for a in written) == by_cli
     assert all(a["tagged"] for a in written)
     assert outcome.reason == "drained"
@@ -75,23 +76,18 @@ def test_pull_and_alerts_filter_exactly_as_the_cli_does(emulator: str, ztf_paylo
         assert channel.drain_ids() == []  # kept and filtered out alike were acked
 
 
-def test_max_alerts_is_exact_in_pull_alerts_and_the_cli(emulator: str, ztf_payloads):
+def test_max_alerts_is_exact_in_pull_alerts_and_the_cli(
+    emulator: str, ztf_payloads, tmp_path: Path
+):
     each = [new_channel(emulator) for _ in range(3)]
     for channel in each:
         channel.publish(ztf_payloads * 3)  # 27
     assert len(cli_candids(each[0], "--max", "5")) == 5
-    outcome = pgb.pull_sync(
-        settings_for(each[1], max_alerts=5, until_empty=False),
-        out=Path(each[1].subscription_id + ".sqlite"),
-    )
+    out = tmp_path / "alerts.sqlite"
+    outcome = pgb.pull_sync(settings_for(each[1], max_alerts=5, until_empty=False), out=out)
     assert outcome.reason == "max" and outcome.counts.written == 5
-    rows = (
-        sqlite3.connect(each[1].subscription_id + ".sqlite")
-        .execute("SELECT count(*) FROM alerts")
-        .fetchone()
-    )
-    assert rows == (5,)
-    Path(each[1].subscription_id + ".sqlite").unlink()
+    with sqlite3.connect(out) as db:
+        assert db.execute("SELECT count(*) FROM alerts").fetchone() == (5,)
     assert len(pgb.fetch(settings_for(each[2], max_alerts=5, until_empty=False))) == 5
     for channel in each:
         assert len(channel.drain_ids()) == 27 - 5  # the rest returned at once
