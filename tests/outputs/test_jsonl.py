@@ -10,7 +10,8 @@ import pytest
 
 from pittgoogle_cli import ConfigError
 from pittgoogle_cli.outputs.choose import open_sink
-from pittgoogle_cli.shapes.render import render_alert, render_enveloped
+from pittgoogle_cli.shapes.render import render_alert
+from pittgoogle_cli.shapes.shape import ShapeOptions, make_renderer
 
 from .samples import as_json, every_avro_alert, with_record
 
@@ -57,7 +58,7 @@ def test_jsonl_gz_written_in_three_batches_reads_back_whole(tmp_path, alerts):
 
 def test_jsonl_gz_uses_the_renderer_it_is_given(tmp_path, alerts):
     out = tmp_path / "alerts.jsonl.gz"
-    write_batches(out, [alerts[:2]], render=render_enveloped)
+    write_batches(out, [alerts[:2]], render=make_renderer(ShapeOptions(envelope=True)))
     with gzip.open(out, "rb") as handle:
         first = read_lines(handle.read())[0]
     assert first["messageId"] == alerts[0].message_id
