@@ -121,3 +121,11 @@ def test_the_cli_starts_without_oauth_or_bigquery_code():
 def test_pgb_decode_loads_no_http_nor_pubsub_stack():
     stack = ("httpx", "pittgoogle_cli.pubsub.stream", "pittgoogle_cli.google.http", "authlib")
     assert _loaded_by("decode", str(ZTF_FILES[0]), "--fields", "objectId", modules=stack) == ["[]"]
+
+
+def test_the_cli_offers_exactly_the_formats_the_library_knows():
+    from typing import get_args
+
+    from pittgoogle_cli.cli.options import Format
+
+    assert {f.value for f in Format} == set(get_args(pittgoogle_cli.OutputFormat))

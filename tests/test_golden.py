@@ -40,6 +40,9 @@ from pittgoogle_cli.cli import app
 from .conftest import PROJECT, new_channel
 
 GOLDEN = Path(__file__).parent / "golden"
+DATA = Path(__file__).parent / "data"
+NOT_AN_ALERT = str(DATA / "README.md")  # text: no encoding pgb knows
+AN_ALERT = str(sorted((DATA / "ztf").glob("*.avro"))[0])
 UPDATE = os.environ.get("PGB_UPDATE_GOLDEN") == "1"
 PGB = Path(sys.executable).with_name("pgb")  # the console script, so usage says `pgb`
 FAKE_HOME = "/home/user"
@@ -177,6 +180,10 @@ ERRORS = {
     "format-tom-out-sqlite": Case(("pull", SUB, "--format", "tom", "--out", "x.sqlite"), "channel"),
     "lite-and-fields": Case(("pull", SUB, "--lite", "--fields", "objectId"), "channel"),
     "decode-no-such-file": Case(("decode", "/no/such/file")),
+    "decode-a-file-that-is-no-alert": Case(
+        ("decode", AN_ALERT, NOT_AN_ALERT, "--fields", "candid")
+    ),
+    "schema-show": Case(("schema", "show", AN_ALERT, NOT_AN_ALERT)),
     "query-nothing-asked": Case(("query",)),
     "query-objectid-and-candid": Case(("query", "--objectId", "ZTF18abc", "--candid", "1")),
     "query-max-bytes-not-a-size": Case(("query", "--objectId", "ZTF18abc", "--max-bytes", "lots")),
@@ -187,7 +194,7 @@ ERRORS = {
 def test_error(name: str, request: pytest.FixtureRequest, tmp_path: Path) -> None:
     case = ERRORS[name]
     emulator = request.getfixturevalue("emulator") if case.needs else None
-    values = {"tmp": str(tmp_path)}
+    values = {"tmp": str(tmp_path), "data": str(DATA)}
     args = list(case.args)
     if case.needs == "channel":
         values["sub"] = new_channel(emulator).subscription_id

@@ -205,3 +205,34 @@ def test_pull_writes_to_a_sink_of_the_callers_own(channel: Channel, ztf_payloads
     assert outcome.counts.written == outcome.counts.acked == len(ztf_payloads)
     assert not sink.closed  # the caller's to close
     assert channel.drain_ids() == []
+
+
+class Stop(BaseException):
+    """Stands for a Ctrl-C or a cancel in the middle of fetch()."""
+
+
+def test_fetch_acks_nothing_unless_it_returns_the_whole_list(channel: Channel, ztf_payloads):
+    channel.publish(ztf_payloads)
+    seen: list[int] = []
+
+    def interrupted_at_the_fifth(alert: dict[str, Any]) -> dict[str, Any]:
+        seen.append(alert["candid"])
+        if len(seen) == 5:
+            raise Stop
+        return alert
+
+    with pytest.raises(Stop):
+        pgb.fetch(settings_for(channel, filters=[interrupted_at_the_fifth]))
+    assert len(channel.drain_ids()) == len(ztf_payloads)  # the four before it too
+
+
+def test_settings_out_of_range_are_config_errors(channel: Channel):
+    for bad in ({"max_alerts": 0}, {"concurrency": 0}, {"timeout": -1}, {"empty_wait": -1}):
+        with pytest.raises(pgb.ConfigError):
+            settings_for(channel, **bad)
+
+
+def test_alerts_and_fetch_refuse_shapes_they_would_ignore(channel: Channel):
+    for given in ({"lite": True}, {"out": "x.jsonl"}, {"cutouts": "drop"}, {"format": "tom"}):
+        with pytest.raises(pgb.ConfigError, match="hand out whole alerts"):
+            pgb.fetch(settings_for(channel, **given))

@@ -59,14 +59,18 @@ ProjectOption = Annotated[
         help="Your Google Cloud project (it holds your subscriptions and pays for queries).",
     ),
 ]
-Int64AsString = Annotated[
-    bool,
-    typer.Option(
+
+
+def int64_as_string(panel: str | None = None) -> Any:
+    """``--int64-as-string``, declared once; each command puts it in its own help panel."""
+    return typer.Option(
         "--int64-as-string",
         help="Integers above 2^53 (candid, diaSourceId) as strings: jq 1.6 rounds them.",
-        rich_help_panel=_SHAPE,
-    ),
-]
+        rich_help_panel=panel,
+    )
+
+
+Int64AsString = Annotated[bool, int64_as_string()]
 SchemaDirs = Annotated[
     list[Path] | None,
     typer.Option(
@@ -85,7 +89,10 @@ SchemaFile = Annotated[
         rich_help_panel=_DECODE,
     ),
 ]
-Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="No progress and no summary on stderr.")]
+Quiet = Annotated[
+    bool,
+    typer.Option("--quiet", "-q", help="Nothing for humans on stderr (progress, cost, summary)."),
+]
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
@@ -155,7 +162,7 @@ class ProcessingOptions:
             rich_help_panel=_SHAPE,
         ),
     ] = False
-    int64_as_string: Int64AsString = False
+    int64_as_string: Annotated[bool, int64_as_string(_SHAPE)] = False
     out: Annotated[
         str | None,
         typer.Option(

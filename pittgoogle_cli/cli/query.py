@@ -22,7 +22,13 @@ from pittgoogle_cli.bigquery.rest import (
 from pittgoogle_cli.bigquery.sql import DEFAULT_TABLE, LIGHT_COLUMNS, Query, TableId, alerts_query
 from pittgoogle_cli.bigquery.sql import parse_parameter as parse_param
 from pittgoogle_cli.cli.app import app, run, say
-from pittgoogle_cli.cli.options import CredentialsOption, Int64AsString, ProjectOption, with_options
+from pittgoogle_cli.cli.options import (
+    CredentialsOption,
+    Int64AsString,
+    ProjectOption,
+    Quiet,
+    with_options,
+)
 from pittgoogle_cli.outputs.base import write_lines
 from pittgoogle_cli.shapes.tom import TOM_COLUMNS, to_tom
 
@@ -31,7 +37,7 @@ if TYPE_CHECKING:  # the HTTP stack loads only when a query runs
     from pittgoogle_cli.bigquery.pager import QueryResult
 
 
-class OutputFormat(str, Enum):
+class QueryFormat(str, Enum):
     jsonl = "jsonl"
     tom = "tom"
 
@@ -68,9 +74,9 @@ class QueryOptions:
     ] = None
     full: Annotated[bool, typer.Option("--full", help="Whole alerts (every column).")] = False
     output: Annotated[
-        OutputFormat,
+        QueryFormat,
         typer.Option("--format", help="jsonl: one row per line; tom: TOM Toolkit alert fields."),
-    ] = OutputFormat.jsonl
+    ] = QueryFormat.jsonl
     int64_as_string: Int64AsString = False
     project: ProjectOption = None
     credentials: CredentialsOption = None
@@ -93,9 +99,7 @@ class QueryOptions:
         int | None,
         typer.Option(min=1, help="Rows per request (default: BigQuery's pages, up to 10 MB)."),
     ] = None
-    quiet: Annotated[
-        bool, typer.Option("--quiet", "-q", help="No cost line and no summary on stderr.")
-    ] = False
+    quiet: Quiet = False
 
 
 @app.command()
@@ -158,7 +162,7 @@ def build_query(options: QueryOptions) -> Query:
     columns: tuple[str, ...] | None = None if options.full else LIGHT_COLUMNS
     if options.columns:
         columns = tuple(c for c in options.columns.split(",") if c.strip())
-    if options.output is OutputFormat.tom and columns is not None:
+    if options.output is QueryFormat.tom and columns is not None:
         columns = tuple(dict.fromkeys([*columns, *TOM_COLUMNS]))
     return alerts_query(
         TableId.parse(options.table),
@@ -179,7 +183,7 @@ def _say_cost(options: QueryOptions, estimate: Estimate, cap: int, emulator: boo
 
 
 async def _write(options: QueryOptions, result: QueryResult) -> None:
-    shape: Callable[[dict[str, Any]], Any] = to_tom if options.output is OutputFormat.tom else _same
+    shape: Callable[[dict[str, Any]], Any] = to_tom if options.output is QueryFormat.tom else _same
     started = time.monotonic()
     async for page in result.pages():
         _emit(b"".join(orjson.dumps(shape(row), option=orjson.OPT_APPEND_NEWLINE) for row in page))

@@ -48,10 +48,8 @@ def open_output(settings: DecodeSettings, out: str | Path | None = None) -> Sink
     render = make_renderer(shape)
     fmt = settings.format
     if fmt == "tom":  # TOM's alerts are JSON lines: say so rather than fill a .sqlite with them
-        from pittgoogle_cli.outputs.choose import output_format
-
-        implied = output_format(target)
-        if implied != "jsonl":
+        implied = _implied_format(target)
+        if implied not in (None, "jsonl"):
             raise ConfigError(
                 f"--format tom writes JSON lines, not {implied}: "
                 "use stdout, FILE.jsonl or FILE.jsonl.gz"
@@ -65,3 +63,13 @@ def open_output(settings: DecodeSettings, out: str | Path | None = None) -> Sink
         sink = open_sink(target, fmt, render)
     folder = shape.cutout_folder
     return CutoutFolderSink(folder, sink) if folder is not None else sink
+
+
+def _implied_format(target: str) -> str | None:
+    """The format ``--out``'s name implies, or None when it implies none (``x.txt``)."""
+    from pittgoogle_cli.outputs.choose import output_format
+
+    try:
+        return output_format(target)
+    except ConfigError:
+        return None

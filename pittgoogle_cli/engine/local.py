@@ -14,7 +14,8 @@ from pittgoogle_cli.engine.settings import DecodeOutcome, DecodeSettings
 from pittgoogle_cli.packets.models import Counts, LocalMessage, Message
 
 _SUFFIXES = (".avro", ".json", ".bin")
-_BATCH = 100  # files per write
+_BATCH = 100  # files per write, or fewer when they add up to _BATCH_BYTES
+_BATCH_BYTES = 16 * 2**20
 
 OnError = Callable[[str, BaseException], None]
 
@@ -49,16 +50,18 @@ async def decode_files(
     sink = build.open_output(settings, out)
     try:
         batch: list[Message] = []
+        size = 0
         for path in expand(paths):
             outcome.files += 1
             try:
                 batch.append(LocalMessage(path.read_bytes(), path.name, origin=str(path)))
+                size += len(batch[-1].data)
             except OSError as exc:
                 outcome.failed += 1
                 report(str(path), exc)
-            if len(batch) >= _BATCH:
+            if len(batch) >= _BATCH or size >= _BATCH_BYTES:
                 await engine.handle(batch, sink)
-                batch = []
+                batch, size = [], 0
         await engine.handle(batch, sink)
     finally:
         await sink.aclose()

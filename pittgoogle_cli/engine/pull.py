@@ -1,5 +1,6 @@
 """``pgb pull`` as a library: pull -> decode -> filter -> write -> ack, an ack only after
-the write is durable. Every setting of ``PullSettings`` is honoured by every entry::
+the write is durable. Each entry honours every setting that applies to it (``alerts()``
+and ``fetch()`` hand out whole alerts, so shapes and outputs are ``pull()``'s)::
 
     outcome = await pull(settings, out="bright.sqlite")   # counts, and why it stopped
     async for alert in alerts(settings):                  # acked as the loop moves on
@@ -13,7 +14,6 @@ choice) makes SIGINT/SIGTERM stop the pull cleanly instead.
 from __future__ import annotations
 
 import signal
-import time
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import AbstractContextManager, aclosing, asynccontextmanager, nullcontext
 from pathlib import Path
@@ -21,6 +21,7 @@ from typing import Protocol
 
 import anyio
 
+from pittgoogle_cli._exceptions import ConfigError
 from pittgoogle_cli.engine import build
 from pittgoogle_cli.engine.batch import Engine
 from pittgoogle_cli.engine.connect import Connection, connect
@@ -141,22 +142,52 @@ async def _watch_clock(stream: AlertStream, outcome: PullOutcome, seconds: float
 
 async def alerts(
     settings: PullSettings, *, on_notice: Notice | None = None
-) -> AsyncIterator[Alert]:
+) -> AsyncGenerator[Alert, None]:
     """The alerts ``settings`` selects, decoded and filtered; each is acked when the loop
     asks for the next one, and whatever is left is returned to the subscription when the
-    loop ends. Close it promptly with ``contextlib.aclosing`` if you leave it early."""
+    loop ends. Close it promptly with ``contextlib.aclosing`` if you leave it early.
+
+    Whole alerts are handed out: the output and shape settings are ``pull()``'s. Each
+    alert's turn should take less than half the ack deadline, or the ones pulled with it
+    may be delivered again (never lost)."""
+    async with (
+        _sequential(settings, on_notice) as (stream, engine),
+        aclosing(_handed_out(stream, engine, settings.max_alerts)) as handed_out,
+    ):
+        async for alert, ack_id in handed_out:
+            yield alert
+            stream.ack([ack_id])
+            stream.counts.written += 1
+            await stream.tend()
+
+
+async def collect(settings: PullSettings) -> list[Alert]:
+    """Every alert ``settings`` selects, acked only once the whole list is made: an error
+    or a cancel on the way returns them all to the subscription (``fetch``'s engine)."""
+    async with _sequential(settings, None) as (stream, engine):
+        found: list[tuple[Alert, str]] = []
+        async with aclosing(_handed_out(stream, engine, settings.max_alerts)) as handed_out:
+            async for alert, ack_id in handed_out:
+                found.append((alert, ack_id))
+                stream.counts.written += 1
+                await stream.tend()
+        stream.ack([ack_id for _, ack_id in found])
+        await stream.flush()
+    return [alert for alert, _ in found]
+
+
+@asynccontextmanager
+async def _sequential(
+    settings: PullSettings, on_notice: Notice | None
+) -> AsyncIterator[tuple[SequentialStream, Engine]]:
+    refuse_shapes(settings)
     decoder, filters = build.decoder(settings), build.filters(settings)
     connection = connect(settings)
-    stop_at = None if settings.timeout is None else time.monotonic() + settings.timeout
-    stream = SequentialStream(
-        connection.subscriber, connection.options, on_created=on_notice, stop_at=stop_at
-    )
+    stream = SequentialStream(connection.subscriber, connection.options, on_created=on_notice)
     engine = Engine(decoder, filters, _dead_letters(settings, connection).put, stream.counts)
     try:
-        await stream.open()
-        async with aclosing(_handed_out(stream, engine, settings.max_alerts)) as handed_out:
-            async for alert in handed_out:
-                yield alert
+        await stream.open(timeout=settings.timeout)  # the clock starts once it is open
+        yield stream, engine
     finally:
         with anyio.CancelScope(shield=True):
             try:
@@ -165,9 +196,34 @@ async def alerts(
                 await connection.aclose()
 
 
+def refuse_shapes(settings: PullSettings) -> None:
+    """``alerts()`` and ``fetch()`` hand out whole alerts: a shape or an output asked of
+    them would be silently ignored, so it is an error instead."""
+    given = [
+        name
+        for name, value in (
+            ("out", settings.out),
+            ("format", settings.format),
+            ("lite", settings.lite),
+            ("fields", settings.fields),
+            ("cutouts", settings.cutouts != "keep"),
+            ("envelope", settings.envelope),
+            ("int64_as_string", settings.int64_as_string),
+        )
+        if value
+    ]
+    if given:
+        raise ConfigError(
+            f"{', '.join(given)}: alerts() and fetch() hand out whole alerts; "
+            "shapes and outputs are for pull()"
+        )
+
+
 async def _handed_out(
     stream: SequentialStream, engine: Engine, limit: int | None
-) -> AsyncGenerator[Alert, None]:
+) -> AsyncGenerator[tuple[Alert, str], None]:
+    """Each kept alert with its ack id (the caller acks it); the rest of each batch,
+    filtered out or set aside, is acked here."""
     counts = stream.counts
     while batch := await stream.next_batch(None if limit is None else limit - counts.written):
         room = None if limit is None else limit - counts.written
@@ -175,9 +231,6 @@ async def _handed_out(
         kept = {index for index, _ in processed.kept}
         stream.ack([batch[i].ack_id for i in range(processed.handled) if i not in kept])
         for index, alert in processed.kept:
-            yield alert
-            stream.ack([batch[index].ack_id])
-            counts.written += 1
+            yield alert, batch[index].ack_id
             if (limit is not None and counts.written >= limit) or stream.expired:
                 return
-            await stream.tend()

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from pittgoogle_cli._exceptions import ConfigError
 from pittgoogle_cli.filters.base import Filter
 from pittgoogle_cli.packets.models import Counts
 from pittgoogle_cli.pubsub.rest import PITT_GOOGLE_PROJECT
@@ -76,6 +77,17 @@ class PullSettings(DecodeSettings):
     until_empty: bool = False
     empty_wait: float = 1.0
     dead_letter_dir: Path | None = None  # None: $PGB_DEAD_LETTER_DIR, else the state folder
+
+    def __post_init__(self) -> None:
+        """The CLI's ranges, for callers from Python too."""
+        if self.max_alerts is not None and self.max_alerts < 1:
+            raise ConfigError(f"max_alerts must be 1 or more, not {self.max_alerts}")
+        if not 1 <= self.concurrency <= 64:
+            raise ConfigError(f"concurrency must be between 1 and 64, not {self.concurrency}")
+        for name in ("timeout", "empty_wait"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise ConfigError(f"{name} must not be negative, not {value}")
 
 
 @dataclass(slots=True)

@@ -32,7 +32,6 @@ class DeadLetterFolder:
 
     def __init__(self, root: Path, subscription: str) -> None:
         self.folder = root / subscription
-        self.count = 0
 
     def put(self, message: Message, error: BaseException) -> Path:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -48,5 +47,4 @@ class DeadLetterFolder:
         write_atomic(self.folder / f"{stem}.bin", message.data)
         path = self.folder / f"{stem}.json"
         write_atomic(path, orjson.dumps(details, option=orjson.OPT_INDENT_2))
-        self.count += 1
         return path

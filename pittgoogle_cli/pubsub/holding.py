@@ -115,9 +115,6 @@ class Holding:
     def ack(self, ack_ids: list[str]) -> None:
         self._release(ack_ids, self._to_ack)
 
-    def nack(self, ack_ids: list[str]) -> None:
-        self._release(ack_ids, self._to_nack)
-
     def nack_all(self) -> None:
         self._to_nack.extend(self._held)
         self._held.clear()

@@ -27,8 +27,8 @@ _ACK_EVERY = 0.5  # seconds: acks of alerts the caller moved past wait at most t
 
 
 class SequentialStream:
-    """``await stream.open()``, then ``next_batch()``, ``ack()``, ``nack()``, ``tend()``
-    between alerts, and ``aclose()`` at the end (it nacks what is still held)."""
+    """``await stream.open()``, then ``next_batch()``, ``ack()``, ``tend()`` between
+    alerts, and ``aclose()`` at the end (it nacks what is still held)."""
 
     def __init__(
         self,
@@ -37,7 +37,6 @@ class SequentialStream:
         *,
         counts: Counts | None = None,
         on_created: Callable[[str], None] | None = None,
-        stop_at: float | None = None,
     ) -> None:
         self.subscriber = subscriber
         self.options = options or StreamOptions()
@@ -45,10 +44,8 @@ class SequentialStream:
         self._holding = Holding(subscriber, self.counts, self.options.ack_deadline)
         self._quiet = QuietClock(self.options)
         self._on_created = on_created
-        self._stop_at = stop_at  # time.monotonic() after which nothing more is pulled
+        self._stop_at: float | None = None  # time.monotonic() after which nothing is pulled
         self._stopping = False
-        self.drained = False
-        self.timed_out = False
         self._last_flush = time.monotonic()
 
     @property
@@ -56,28 +53,21 @@ class SequentialStream:
         return len(self._holding)
 
     @property
-    def aborted(self) -> bool:
-        return self._stopping
-
-    @property
     def expired(self) -> bool:
         """Past ``stop_at``: the caller's time is up."""
         remaining = self._remaining()
         return remaining is not None and remaining <= 0
 
-    async def open(self) -> None:
+    async def open(self, timeout: float | None = None) -> None:
+        """Check (or create) the subscription; pull nothing more ``timeout`` s after."""
         options, on_created = self.options, self._on_created
         self._holding.deadline = await open_subscription(self.subscriber, options, on_created)
         self._quiet.restart()
-
-    def abort(self) -> None:
-        self._stopping = True
+        if timeout is not None:
+            self._stop_at = time.monotonic() + timeout
 
     def ack(self, ack_ids: list[str]) -> None:
         self._holding.ack(ack_ids)
-
-    def nack(self, ack_ids: list[str]) -> None:
-        self._holding.nack(ack_ids)
 
     async def tend(self) -> None:
         """Between alerts: send the acks owed now and then, extend deadlines when due."""
@@ -91,16 +81,15 @@ class SequentialStream:
         while not self._stopping:
             remaining = self._remaining()
             if remaining is not None and remaining <= 0:
-                self.timed_out = True
                 break
             started = time.monotonic()
-            batch = await self.subscriber.pull(min(size or 100, self.options.pull_size))
+            wanted = self.options.pull_size if size is None else min(size, self.options.pull_size)
+            batch = await self.subscriber.pull(max(1, wanted))
             if batch:
                 self._holding.hold(batch)
                 self._quiet.arrived()
                 return batch
             if self._quiet.empty(started):
-                self.drained = True
                 break
             pause = self._quiet.backoff()
             await anyio.sleep(pause if remaining is None else min(pause, remaining))
@@ -109,6 +98,10 @@ class SequentialStream:
     async def aclose(self) -> None:
         self._stopping = True
         self._holding.nack_all()
+        await self._flush()
+
+    async def flush(self) -> None:
+        """Send the acks owed now."""
         await self._flush()
 
     async def _flush(self) -> None:

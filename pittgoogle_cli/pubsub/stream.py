@@ -26,8 +26,8 @@ _CLOSE_GRACE = 10.0  # seconds to let in-flight pulls finish at close before can
 
 
 class AlertStream:
-    """``async with AlertStream(subscriber, options) as stream:`` then ``next_batch()``,
-    ``ack()``, ``nack()``. The engine's pull loop runs on top."""
+    """``async with AlertStream(subscriber, options) as stream:`` then ``next_batch()``
+    and ``ack()``; what is not acked is returned at close. The engine's loop runs on top."""
 
     def __init__(
         self,
@@ -137,11 +137,6 @@ class AlertStream:
     def ack(self, ack_ids: list[str]) -> None:
         """Handled: acked soon, in a batch with others."""
         self._holding.ack(ack_ids)
-        self._acker_wakeup.set()
-
-    def nack(self, ack_ids: list[str]) -> None:
-        """Not handled: redelivered at once (ack deadline set to 0)."""
-        self._holding.nack(ack_ids)
         self._acker_wakeup.set()
 
     async def _run_pullers(self) -> None:
