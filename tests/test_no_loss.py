@@ -5,12 +5,19 @@ from __future__ import annotations
 
 import signal
 import subprocess
+import threading
 import time
+from pathlib import Path
 from subprocess import PIPE
+from tempfile import TemporaryDirectory
 
+import anyio
 import orjson
 
-from .conftest import Channel, new_channel, pgb_command, pgb_env, run_pgb
+import pittgoogle_cli as pgb
+from pittgoogle_cli.pubsub.subscriber import Subscriber
+
+from .conftest import PROJECT, Channel, new_channel, pgb_command, pgb_env, run_pgb
 
 
 def start_pull(chan: Channel, *extra: str) -> subprocess.Popen[bytes]:
@@ -125,3 +132,34 @@ def test_reader_going_away_exits_141_quietly(channel: Channel, ztf_payloads):
     assert pgb.wait(60) == 141
     assert err == b""
     assert set(later) <= set(channel.drain_ids())
+
+
+def test_alerts_stay_leased_while_their_ack_is_slow(emulator: str, ztf_payloads, monkeypatch):
+    """An ack request that takes longer than the ack deadline (a slow network, retries)
+    must not let its alerts run out and come again: they stay leased until it is done."""
+    chan = new_channel(emulator, ack_deadline=10)
+    chan.publish(ztf_payloads)
+    acknowledge = Subscriber.acknowledge
+    slow_once: list[bool] = []
+
+    async def slow_ack(self: Subscriber, ack_ids: list[str]) -> None:
+        if not slow_once:
+            slow_once.append(True)
+            await anyio.sleep(14)  # past the 10 s deadline
+        await acknowledge(self, ack_ids)
+
+    monkeypatch.setattr(Subscriber, "acknowledge", slow_ack)
+    settings = pgb.PullSettings(
+        chan.subscription_id, project=PROJECT, emulator_host=emulator, until_empty=True
+    )
+    with TemporaryDirectory() as folder:
+        out = Path(folder) / "alerts.jsonl"
+        done: list[pgb.PullOutcome] = []
+        puller = threading.Thread(target=lambda: done.append(pgb.pull_sync(settings, out=out)))
+        puller.start()
+        time.sleep(12)  # the ack is still on its way; without a lease they would be back
+        again = chan.pull_raw()
+        puller.join(60)
+    assert again == []
+    assert done and done[0].counts.acked == len(ztf_payloads)
+    assert chan.drain_ids() == []

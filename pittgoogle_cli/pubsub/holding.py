@@ -95,6 +95,9 @@ class Holding:
         self.counts = counts
         self.deadline = deadline
         self._held: dict[str, float] = {}  # ack_id -> when its deadline runs out (monotonic)
+        # Acked by the caller but not yet confirmed by Pub/Sub: leased still, so that a slow
+        # or retried ack request does not let them run out and come again.
+        self._acking: dict[str, float] = {}
         self._to_ack: list[str] = []
         self._to_nack: list[str] = []
         self._lock = anyio.Lock()
@@ -113,17 +116,16 @@ class Holding:
         self.counts.pulled += len(batch)
 
     def ack(self, ack_ids: list[str]) -> None:
-        self._release(ack_ids, self._to_ack)
+        held = self._held
+        for ack_id in ack_ids:
+            expires = held.pop(ack_id, None)
+            if expires is not None:
+                self._acking[ack_id] = expires
+                self._to_ack.append(ack_id)
 
     def nack_all(self) -> None:
         self._to_nack.extend(self._held)
         self._held.clear()
-
-    def _release(self, ack_ids: list[str], into: list[str]) -> None:
-        held = self._held
-        for ack_id in ack_ids:
-            if held.pop(ack_id, None) is not None:
-                into.append(ack_id)
 
     async def flush(self) -> None:
         """Send the acks and nacks owed (one request in flight at a time)."""
@@ -135,6 +137,8 @@ class Holding:
                     if acks:
                         await self.subscriber.acknowledge(acks)
                         self.counts.acked += len(acks)
+                        for ack_id in acks:
+                            self._acking.pop(ack_id, None)
                     if nacks:
                         await self.subscriber.modify_ack_deadline(nacks, 0)
                         self.counts.nacked += len(nacks)
@@ -143,12 +147,15 @@ class Holding:
                     raise add_context(exc, context) from None
 
     async def extend_due(self) -> None:
-        """Extend the deadline of anything held past half its deadline."""
+        """Extend the deadline of anything held, or acked but not yet confirmed, past half
+        its deadline."""
         now = time.monotonic()
-        due = [a for a, expires in self._held.items() if expires - now < self.deadline / 2]
+        leases = (self._held, self._acking)
+        due = [a for lease in leases for a, ends in lease.items() if ends - now < self.deadline / 2]
         if due:
             extension = min(600, max(self.deadline, 60))
             await self.subscriber.modify_ack_deadline(due, extension)
-            for ack_id in due:
-                if ack_id in self._held:
-                    self._held[ack_id] = now + extension
+            for lease in leases:
+                for ack_id in due:
+                    if ack_id in lease:
+                        lease[ack_id] = now + extension
