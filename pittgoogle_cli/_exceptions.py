@@ -18,6 +18,7 @@
     ├── DecodeError               one message that cannot be decoded: dead-lettered, not fatal
     ├── FilterFailed              a filter raised on one alert: dead-lettered, not fatal
     ├── UnsupportedSchema         exit 1  an Avro schema Parquet cannot hold
+    ├── OutputFailed              exit 8  an output or the dead-letter folder cannot be written
     └── OutputClosed              exit 141  the reader of stdout went away (``| head``)
 
 Retry code reads ``exc.retriable``; the CLI reads ``exc.exit_code``. Messages never carry
@@ -114,6 +115,13 @@ class FilterFailed(PgbError):
 
 class UnsupportedSchema(PgbError):
     """An Avro schema with a construct that Arrow/Parquet cannot hold."""
+
+
+class OutputFailed(PgbError):
+    """Writing an output (or the dead-letter folder) failed: a full disk, a file too
+    large, a folder gone. Nothing that was not written is acked; a rerun delivers it."""
+
+    exit_code = 8
 
 
 class OutputClosed(PgbError):

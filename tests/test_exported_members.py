@@ -30,6 +30,7 @@ PUBLIC = [
     "MalformedReply",
     "NotFound",
     "OutputClosed",
+    "OutputFailed",
     "OutputFormat",
     "PermissionDenied",
     "PgbError",

@@ -2,7 +2,8 @@
 
 Exit codes: 0 done; 1 error; 2 bad usage or missing setting (e.g. no project);
 3 credentials; 4 not found; 5 query over the cost cap; 6 permission denied;
-7 service unreachable; 130 SIGINT; 141 output closed (``| head``); 143 SIGTERM.
+7 service unreachable; 8 an output cannot be written (disk full); 130 SIGINT;
+141 output closed (``| head``); 143 SIGTERM.
 """
 
 from __future__ import annotations

@@ -29,7 +29,7 @@ from pittgoogle_cli.cli.options import (
     Quiet,
     with_options,
 )
-from pittgoogle_cli.outputs.base import write_lines
+from pittgoogle_cli.outputs.base import write_lines, writing
 from pittgoogle_cli.shapes.tom import TOM_COLUMNS, to_tom
 
 if TYPE_CHECKING:  # the HTTP stack loads only when a query runs
@@ -204,4 +204,5 @@ def _same(row: dict[str, Any]) -> dict[str, Any]:
 def _emit(data: bytes) -> None:
     """One page to stdout. A slow reader blocks the loop: that only delays the next page,
     which is the one thing running meanwhile."""
-    write_lines(sys.stdout.buffer, (data,))
+    with writing("stdout"):
+        write_lines(sys.stdout.buffer, (data,))

@@ -12,7 +12,7 @@ from pittgoogle_cli._exceptions import ConfigError
 from pittgoogle_cli.engine.settings import DecodeSettings
 from pittgoogle_cli.filters.base import Filter
 from pittgoogle_cli.filters.chain import build_filters
-from pittgoogle_cli.outputs.base import Sink
+from pittgoogle_cli.outputs.base import GuardedSink, Sink
 from pittgoogle_cli.outputs.cutouts import CutoutFolderSink
 from pittgoogle_cli.outputs.jsonl import JsonLinesSink
 from pittgoogle_cli.packets.decode import Decoder
@@ -61,8 +61,11 @@ def open_output(settings: DecodeSettings, out: str | Path | None = None) -> Sink
         from pittgoogle_cli.outputs.choose import open_sink
 
         sink = open_sink(target, fmt, render)
+    sink = GuardedSink(sink, "stdout" if target == "-" else target)
     folder = shape.cutout_folder
-    return CutoutFolderSink(folder, sink) if folder is not None else sink
+    if folder is not None:
+        sink = GuardedSink(CutoutFolderSink(folder, sink), f"cutouts to {folder}")
+    return sink
 
 
 def _implied_format(target: str) -> str | None:

@@ -4,12 +4,17 @@ after. And the one way pgb writes to stdout, whose reader may go away (``| head`
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sqlite3
 import sys
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import BinaryIO, Protocol, runtime_checkable
 
-from pittgoogle_cli._exceptions import OutputClosed
+if sys.version_info < (3, 11):
+    from exceptiongroup import BaseExceptionGroup
+
+from pittgoogle_cli._exceptions import OutputClosed, OutputFailed
 from pittgoogle_cli.packets.models import Alert
 
 Render = Callable[[Alert], bytes]
@@ -44,3 +49,44 @@ def _silence_stdout() -> None:
         pass
     finally:
         os.close(devnull)
+
+
+@contextlib.contextmanager
+def writing(target: str) -> Iterator[None]:
+    """An OS or SQLite error while writing ``target`` becomes ``OutputFailed``, one line:
+    ``cannot write alerts.jsonl: No space left on device`` (from parallel writers too)."""
+    try:
+        yield
+    except (OSError, sqlite3.Error, BaseExceptionGroup) as exc:
+        cause = _write_error(exc)
+        if cause is None:
+            raise
+        reason = cause.strerror if isinstance(cause, OSError) and cause.strerror else cause
+        raise OutputFailed(f"cannot write {target}: {reason}") from exc
+
+
+def _write_error(exc: BaseException) -> OSError | sqlite3.Error | None:
+    """The write error in ``exc`` (the first one, in a group of them); a closed pipe is
+    not one: that is ``OutputClosed``'s business."""
+    if isinstance(exc, BaseExceptionGroup):
+        found = (_write_error(inner) for inner in exc.exceptions)
+        return next((error for error in found if error is not None), None)
+    if isinstance(exc, (OSError, sqlite3.Error)) and not isinstance(exc, BrokenPipeError):
+        return exc
+    return None
+
+
+class GuardedSink:
+    """A sink whose write errors say which output failed and why (``OutputFailed``)."""
+
+    def __init__(self, inner: Sink, target: str) -> None:
+        self.inner = inner
+        self.target = target
+
+    async def write(self, alerts: Sequence[Alert]) -> None:
+        with writing(self.target):
+            await self.inner.write(alerts)
+
+    async def aclose(self) -> None:
+        with writing(self.target):
+            await self.inner.aclose()

@@ -20,7 +20,9 @@ alerts never acked) is cut off, as is a torn gzip member.
 
 from __future__ import annotations
 
+import errno
 import os
+import sqlite3
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
@@ -28,7 +30,7 @@ from typing import BinaryIO
 
 import orjson
 
-from pittgoogle_cli._exceptions import ConfigError
+from pittgoogle_cli._exceptions import ConfigError, OutputFailed
 from pittgoogle_cli.outputs.avro import AvroFolderSink
 from pittgoogle_cli.outputs.base import Sink
 from pittgoogle_cli.outputs.files import fsync_dirs
@@ -86,7 +88,11 @@ def open_sink(out: str | None, fmt: str | None, render: Callable[[Alert], bytes]
         sink = _open(chosen, path, render)
         fsync_dirs([path.absolute().parent])  # a new file or folder is durable from now on
     except OSError as exc:
+        if exc.errno in (errno.ENOSPC, errno.EFBIG, errno.EDQUOT):
+            raise OutputFailed(f"cannot write {out}: {exc.strerror}") from None
         raise ConfigError(f"cannot write {out}: {exc.strerror or exc}") from None
+    except sqlite3.Error as exc:  # a full disk, or not a database
+        raise OutputFailed(f"cannot write {out}: {exc}") from None
     return sink
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import orjson
 import platformdirs
 
+from pittgoogle_cli.outputs.base import writing
 from pittgoogle_cli.outputs.files import write_atomic
 from pittgoogle_cli.packets.models import Message
 from pittgoogle_cli.shapes.names import safe_component
@@ -34,6 +35,12 @@ class DeadLetterFolder:
         self.folder = root / subscription
 
     def put(self, message: Message, error: BaseException) -> Path:
+        """Keep ``message`` and why; ``OutputFailed`` when the folder cannot be written
+        (the message is then not acked)."""
+        with writing(f"the dead-letter folder {self.folder}"):
+            return self._put(message, error)
+
+    def _put(self, message: Message, error: BaseException) -> Path:
         self.folder.mkdir(parents=True, exist_ok=True)
         stem = safe_component(message.message_id) or uuid.uuid4().hex
         details = {
