@@ -17,6 +17,7 @@
     ├── MalformedReply            exit 1  a 2xx reply pgb cannot parse
     ├── DecodeError               one message that cannot be decoded: dead-lettered, not fatal
     ├── FilterFailed              a filter raised on one alert: dead-lettered, not fatal
+    ├── FilterBroken              exit 1  a filter raised on each of the first alerts it saw
     ├── UnsupportedSchema         exit 1  an Avro schema Parquet cannot hold
     ├── OutputFailed              exit 8  an output or the dead-letter folder cannot be written
     └── OutputClosed              exit 141  the reader of stdout went away (``| head``)
@@ -111,6 +112,11 @@ class DecodeError(PgbError):
 class FilterFailed(PgbError):
     """A filter raised on one alert; that alert goes to the dead-letter folder with the
     traceback, and the stream goes on."""
+
+
+class FilterBroken(PgbError):
+    """A filter raised on each of the first alerts it was given and never returned: it
+    is broken, not unlucky, so pgb stops rather than dead-letter the whole stream."""
 
 
 class UnsupportedSchema(PgbError):

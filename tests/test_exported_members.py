@@ -26,6 +26,7 @@ PUBLIC = [
     "DecodeSettings",
     "Decoder",
     "Filter",
+    "FilterBroken",
     "FilterFailed",
     "MalformedReply",
     "NotFound",

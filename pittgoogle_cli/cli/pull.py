@@ -91,6 +91,8 @@ def pull(
     _report(outcome, quiet)
     if outcome.signal is not None:
         raise typer.Exit(128 + outcome.signal)
+    if outcome.counts.filter_failures:  # the run went on, but some alerts need a look
+        raise typer.Exit(1)
 
 
 async def _pull(make_settings: Callable[[], PullSettings], quiet: bool) -> PullOutcome:
@@ -109,8 +111,9 @@ async def _pull(make_settings: Callable[[], PullSettings], quiet: bool) -> PullO
 def _report(outcome: PullOutcome, quiet: bool) -> None:
     c = outcome.counts
     if c.dead_lettered:
+        why = f" ({c.filter_failures} because a filter raised)" if c.filter_failures else ""
         say(
-            f"{c.dead_lettered} message(s) could not be decoded or filtered; "
+            f"{c.dead_lettered} message(s) could not be decoded or filtered{why}; "
             f"kept in {outcome.dead_letter_folder}"
         )
     if quiet:

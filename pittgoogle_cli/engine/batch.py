@@ -11,7 +11,7 @@ from typing import Any
 import anyio.lowlevel
 
 from pittgoogle_cli._exceptions import DecodeError, FilterFailed
-from pittgoogle_cli.filters.base import Filter, apply_filters
+from pittgoogle_cli.filters.base import Filter, FilterHealth, apply_filters
 from pittgoogle_cli.outputs.base import Sink
 from pittgoogle_cli.packets.decode import Decoder
 from pittgoogle_cli.packets.models import Alert, Counts, Message, SchemaInfo
@@ -45,6 +45,7 @@ class Engine:
     ) -> None:
         self.decoder, self.filters, self.counts = decoder, filters, counts
         self._reject, self._many = reject, many
+        self.health = FilterHealth()
 
     async def handle(
         self,
@@ -93,9 +94,10 @@ class Engine:
         kept = []
         for alert in decoded:
             try:
-                found = await apply_filters(alert, self.filters)
+                found = await apply_filters(alert, self.filters, self.health)
             except FilterFailed as exc:
                 self._set_aside(message, exc)
+                self.counts.filter_failures += 1
                 continue
             if found is None:
                 self.counts.filtered += 1

@@ -92,6 +92,7 @@ class Counts:
     written: int = 0
     filtered: int = 0
     dead_lettered: int = 0
+    filter_failures: int = 0  # of the dead-lettered: a filter raised on them
     acked: int = 0
     nacked: int = 0
     started: float = field(default_factory=time.monotonic)

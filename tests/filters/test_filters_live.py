@@ -51,8 +51,8 @@ def records(ztf_payloads: list[bytes], tmp_path: Path) -> list[Record]:
     return decode_all(paths)
 
 
-def written(done: subprocess.CompletedProcess[bytes]) -> list[Record]:
-    assert done.returncode == 0, done.stderr
+def written(done: subprocess.CompletedProcess[bytes], code: int = 0) -> list[Record]:
+    assert done.returncode == code, done.stderr
     return [orjson.loads(line) for line in done.stdout.splitlines()]
 
 
@@ -121,7 +121,8 @@ def test_a_raising_filter_dead_letters_its_alert_only(
         channel.host, "pull", channel.subscription_id, *FAST,
         "--filter", f"{tmp_path / 'cuts.py'}:explode", "--dead-letter", str(folder),
     )  # fmt: skip
-    assert sorted(a["candid"] for a in written(done)) == sorted(
+    # The run goes on; exit 1 at the end says that some alerts need a look.
+    assert sorted(a["candid"] for a in written(done, code=1)) == sorted(
         r["candid"] for r in records if r["candid"] != target
     )
     kept = folder / channel.subscription_id
@@ -132,7 +133,26 @@ def test_a_raising_filter_dead_letters_its_alert_only(
     assert 'raise ValueError(f"boom for {candid}")' in details["traceback"]  # the user's line
     assert (kept / f"{ids[3]}.bin").read_bytes() == ztf_payloads[3]
     assert b"1 dead-lettered" in done.stderr
+    assert b"1 message(s) could not be decoded or filtered (1 because a filter raised)" in (
+        done.stderr
+    )
     assert channel.drain_ids() == []
+
+
+def test_a_broken_filter_stops_at_once_and_acks_nothing(
+    channel: Channel, ztf_payloads: list[bytes], tmp_path: Path
+):
+    ids = channel.publish(ztf_payloads * 3)  # 27: one pull takes them all, more than ten
+    folder = tmp_path / "dead"
+    done = run_pgb(
+        channel.host, "pull", channel.subscription_id, "--filter", "os:getcwd",
+        "--dead-letter", str(folder), "--concurrency", "1", timeout=60,
+    )  # fmt: skip
+    assert (done.returncode, done.stdout) == (1, b""), done.stderr
+    assert done.stderr.count(b"\n") == 1, done.stderr
+    assert done.stderr.startswith(b"pgb: filter posix:getcwd raised on each of the first 10 ")
+    assert b"TypeError" in done.stderr
+    assert sorted(channel.drain_ids()) == sorted(ids)  # nothing acked, all back at once
 
 
 @pytest.mark.parametrize("direction", ["gt", "lt"])
