@@ -58,10 +58,13 @@ class ApiError(PgbError):
     ``status`` is the HTTP status, ``reason`` Google's status word (``NOT_FOUND``...).
     """
 
-    def __init__(self, message: str, *, status: int, reason: str = "") -> None:
+    def __init__(
+        self, message: str, *, status: int, reason: str = "", retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
         self.status = status
         self.reason = reason
+        self.retry_after = retry_after  # seconds the server asked us to wait (Retry-After)
 
 
 class BadRequest(ApiError):

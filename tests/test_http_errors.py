@@ -3,6 +3,8 @@ served by respx with the JSON shapes Google's REST API uses."""
 
 from __future__ import annotations
 
+import time
+
 import anyio
 import httpx
 import pytest
@@ -13,7 +15,7 @@ from pittgoogle_cli import MalformedReply, NotFound, PermissionDenied, ServerErr
 from pittgoogle_cli.cli import app
 from pittgoogle_cli.google.errors import GoogleError, parse_error
 from pittgoogle_cli.google.http import RestClient
-from pittgoogle_cli.google.retry import RetryPolicy
+from pittgoogle_cli.google.retry import OutageNotices, RetryPolicy
 from pittgoogle_cli.pubsub.rest import subscription_name
 from pittgoogle_cli.pubsub.subscriber import Subscriber, pubsub_base_url
 
@@ -155,3 +157,61 @@ def test_a_token_source_error_is_not_retried_again_per_request():
     with pytest.raises(ServerError, match="HTTP 503"):
         anyio.run(client.call, "GET", SUB)
     assert tokens.calls == 1 and route.call_count == 0
+
+
+class Heard:
+    def __init__(self) -> None:
+        self.lines: list[str] = []
+
+    def __call__(self, text: str) -> None:
+        self.lines.append(text)
+
+
+@respx.mock
+def test_retry_after_is_honoured():
+    route = respx.post(f"{BASE}/{SUB}:pull").mock(
+        side_effect=[
+            httpx.Response(429, headers={"Retry-After": "1"}, json={"error": {"code": 429}}),
+            httpx.Response(200, json={"receivedMessages": [MESSAGE]}),
+        ]
+    )
+    started = time.monotonic()
+    anyio.run(subscriber().pull)  # FAST alone would wait about 10 ms
+    assert time.monotonic() - started >= 1.0 and route.call_count == 2
+
+
+@respx.mock
+def test_a_persistent_503_gives_up_after_the_time_given_as_unreachable():
+    respx.post(f"{BASE}/{SUB}:pull").mock(return_value=google_error(503, "UNAVAILABLE", "down"))
+    heard = Heard()
+    policy = RetryPolicy(base=0.05, cap=0.2, give_up_after=2.5, notice=OutageNotices(heard))
+    client = RestClient(BASE, retry=policy)
+    started = time.monotonic()
+    with pytest.raises(Unreachable, match=r"^down \(still failing after [23] s\)$"):
+        anyio.run(Subscriber(client, subscription_name(SUB, None)).pull)
+    assert 2.5 <= time.monotonic() - started < 4
+    assert heard.lines == ["down: waiting and retrying for up to 2 s"]  # once, not per try
+
+
+@respx.mock
+def test_an_outage_of_several_calls_is_announced_once_and_its_end_too():
+    down_until = time.monotonic() + 3
+
+    def pubsub(request: httpx.Request) -> httpx.Response:
+        if time.monotonic() < down_until:
+            return google_error(503, "UNAVAILABLE", "maintenance")
+        return httpx.Response(200, json={"receivedMessages": [MESSAGE]})
+
+    respx.post(f"{BASE}/{SUB}:pull").mock(side_effect=pubsub)
+    heard = Heard()
+    policy = RetryPolicy(base=0.05, cap=0.2, give_up_after=60, notice=OutageNotices(heard))
+    sub = Subscriber(RestClient(BASE, retry=policy), subscription_name(SUB, None))
+
+    async def four_pullers() -> None:
+        async with anyio.create_task_group() as pullers:
+            for _ in range(4):
+                pullers.start_soon(sub.pull)
+
+    anyio.run(four_pullers)
+    assert heard.lines[0] == "maintenance: waiting and retrying for up to 60 s"
+    assert len(heard.lines) == 2 and heard.lines[1].startswith("reachable again after ")

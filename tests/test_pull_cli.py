@@ -155,7 +155,13 @@ def test_unreachable_emulator_exits_7(emulator: str):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         closed = f"127.0.0.1:{sock.getsockname()[1]}"
-    done = run_pgb(emulator, "pull", "ztf-loop", PUBSUB_EMULATOR_HOST=closed)
+    started = time.monotonic()
+    done = run_pgb(
+        emulator, "pull", "ztf-loop", "--give-up-after", "3", PUBSUB_EMULATOR_HOST=closed
+    )
     assert done.returncode == 7
-    assert done.stderr.startswith(f"pgb: cannot use or create projects/{PROJECT}".encode())
-    assert f"cannot reach {closed}".encode() in done.stderr
+    assert 3 <= time.monotonic() - started < 15
+    waiting, failed = done.stderr.decode().splitlines()  # one line as it waits, one at the end
+    assert waiting.startswith(f"pgb: cannot reach {closed}") and waiting.endswith("up to 3 s")
+    assert failed.startswith(f"pgb: cannot use or create projects/{PROJECT}")
+    assert failed.endswith("(still failing after 3 s)")

@@ -64,6 +64,16 @@ def pull(
             "(default: ~/.local/state/pgb/dead-letter).",
         ),
     ] = None,
+    give_up_after: Annotated[
+        float | None,
+        typer.Option(
+            min=0,
+            metavar="SECONDS",
+            help="Keep retrying this long while Pub/Sub is unreachable or failing, start-up "
+            "included (default: 3600 when streaming, 120 with --max, --timeout or "
+            "--until-empty).",
+        ),
+    ] = None,
     quiet: opt.Quiet = False,
     *,
     processing: opt.ProcessingOptions,
@@ -84,6 +94,7 @@ def pull(
             until_empty=until_empty,
             empty_wait=empty_wait,
             dead_letter_dir=dead_letter,
+            give_up_after=give_up_after,
             **processing.settings(),
         )
 

@@ -4,10 +4,12 @@ on an emulator), the names, and the REST client."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pittgoogle_cli.engine.settings import PullSettings
 from pittgoogle_cli.google.http import RestClient
+from pittgoogle_cli.google.retry import OutageNotices, RetryPolicy
 from pittgoogle_cli.pubsub.holding import StreamOptions
 from pittgoogle_cli.pubsub.rest import subscription_name, topic_name
 from pittgoogle_cli.pubsub.subscriber import Subscriber, pubsub_client
@@ -23,8 +25,9 @@ class Connection:
         await self.client.aclose()
 
 
-def connect(settings: PullSettings) -> Connection:
-    """``ConfigError`` for a bad name or no project, ``AuthError`` for no credentials."""
+def connect(settings: PullSettings, on_notice: Callable[[str], None] | None = None) -> Connection:
+    """``ConfigError`` for a bad name or no project, ``AuthError`` for no credentials.
+    Calls are retried for ``settings.patience`` seconds; ``on_notice`` hears of outages."""
     emulator = settings.emulator_host or os.environ.get("PUBSUB_EMULATOR_HOST") or None
     if emulator:  # no credentials: the project is only a name
         project = settings.project or os.environ.get("GOOGLE_CLOUD_PROJECT") or None
@@ -42,5 +45,7 @@ def connect(settings: PullSettings) -> Connection:
         until_empty=settings.until_empty,
         empty_wait=settings.empty_wait,
     )
-    client = pubsub_client(emulator, credentials=settings.credentials, project=project)
+    notices = OutageNotices(on_notice) if on_notice is not None else None
+    retry = RetryPolicy(give_up_after=settings.patience, notice=notices)
+    client = pubsub_client(emulator, retry=retry, credentials=settings.credentials, project=project)
     return Connection(client, Subscriber(client, name), options)

@@ -78,7 +78,7 @@ async def pull(
 async def _stream(
     settings: PullSettings, on_notice: Notice | None
 ) -> AsyncIterator[tuple[Connection, AlertStream]]:
-    connection = connect(settings)
+    connection = connect(settings, on_notice)
     try:
         stream = AlertStream(connection.subscriber, connection.options, on_created=on_notice)
         async with stream:
@@ -182,7 +182,7 @@ async def _sequential(
 ) -> AsyncIterator[tuple[SequentialStream, Engine]]:
     refuse_shapes(settings)
     decoder, filters = build.decoder(settings), build.filters(settings)
-    connection = connect(settings)
+    connection = connect(settings, on_notice)
     stream = SequentialStream(connection.subscriber, connection.options, on_created=on_notice)
     engine = Engine(decoder, filters, _dead_letters(settings, connection).put, stream.counts)
     try:

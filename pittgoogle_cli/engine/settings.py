@@ -16,6 +16,10 @@ from pittgoogle_cli.shapes.shape import Cutouts, ShapeOptions
 
 # jsonl and tom are JSON lines (tom: TOM Toolkit's alert fields); the others write files.
 OutputFormat = Literal["jsonl", "tom", "avro", "sqlite", "parquet"]
+# How long a pull rides out an outage by default: a night-long stream an hour, a bounded
+# run (--max, --timeout, --until-empty: a cron job, a notebook) two minutes.
+STREAMING_PATIENCE = 3600.0
+BOUNDED_PATIENCE = 120.0
 # Why a pull ended: --max reached, --timeout passed, --until-empty saw the backlog
 # drained, a signal (SIGINT/SIGTERM, when the caller asked pgb to handle them), or the
 # stream ended otherwise (the caller stopped it, or an error).
@@ -77,6 +81,17 @@ class PullSettings(DecodeSettings):
     until_empty: bool = False
     empty_wait: float = 1.0
     dead_letter_dir: Path | None = None  # None: $PGB_DEAD_LETTER_DIR, else the state folder
+    # How long to keep retrying while Pub/Sub is unreachable or failing (429, 5xx), start-up
+    # included; None: an hour for a stream with no stop, two minutes for a bounded run.
+    give_up_after: float | None = None
+
+    @property
+    def patience(self) -> float:
+        """``give_up_after``, or its default for this kind of run."""
+        if self.give_up_after is not None:
+            return self.give_up_after
+        bounded = self.max_alerts is not None or self.timeout is not None or self.until_empty
+        return BOUNDED_PATIENCE if bounded else STREAMING_PATIENCE
 
     def __post_init__(self) -> None:
         """The CLI's ranges, for callers from Python too."""
@@ -84,7 +99,7 @@ class PullSettings(DecodeSettings):
             raise ConfigError(f"max_alerts must be 1 or more, not {self.max_alerts}")
         if not 1 <= self.concurrency <= 64:
             raise ConfigError(f"concurrency must be between 1 and 64, not {self.concurrency}")
-        for name in ("timeout", "empty_wait"):
+        for name in ("timeout", "empty_wait", "give_up_after"):
             value = getattr(self, name)
             if value is not None and value < 0:
                 raise ConfigError(f"{name} must not be negative, not {value}")

@@ -6,7 +6,9 @@ token) into a message or a log line.
 
 from __future__ import annotations
 
+import email.utils
 from collections.abc import Mapping
+from datetime import datetime, timezone
 from typing import Protocol, runtime_checkable
 
 import httpx
@@ -139,7 +141,24 @@ def _api_error(reply: httpx.Response) -> ApiError:
     if not message:
         message = reply.reason_phrase or f"HTTP {reply.status_code}"
     cls = error_class_for_status(reply.status_code)
-    return cls(message, status=reply.status_code, reason=error.status if error else "")
+    reason = error.status if error else ""
+    retry_after = _retry_after(reply.headers.get("retry-after"))
+    return cls(message, status=reply.status_code, reason=reason, retry_after=retry_after)
+
+
+def _retry_after(value: str | None) -> float | None:
+    """``Retry-After``: delay-seconds or an HTTP date; None when absent or unreadable."""
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value.strip())
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
 def _describe(exc: httpx.TransportError) -> str:
