@@ -159,3 +159,27 @@ class Holding:
                 for ack_id in due:
                     if ack_id in lease:
                         lease[ack_id] = now + extension
+
+
+class HeldStream:
+    """What both streams start from: the subscription, how to pull it, the counts, the
+    messages held for it and the until-empty clock."""
+
+    def __init__(
+        self,
+        subscriber: Subscriber,
+        options: StreamOptions | None = None,
+        *,
+        counts: Counts | None = None,
+        on_created: Callable[[str], None] | None = None,
+    ) -> None:
+        self.subscriber = subscriber
+        self.options = options or StreamOptions()
+        self.counts = counts or Counts()
+        self._holding = Holding(subscriber, self.counts, self.options.ack_deadline)
+        self._quiet = QuietClock(self.options)
+        self._on_created = on_created
+
+    @property
+    def held(self) -> int:
+        return len(self._holding)

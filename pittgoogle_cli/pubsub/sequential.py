@@ -16,8 +16,7 @@ import anyio
 from pittgoogle_cli.packets.models import Counts
 from pittgoogle_cli.pubsub.holding import (
     Batch,
-    Holding,
-    QuietClock,
+    HeldStream,
     StreamOptions,
     open_subscription,
 )
@@ -26,7 +25,7 @@ from pittgoogle_cli.pubsub.subscriber import Subscriber
 _ACK_EVERY = 0.5  # seconds: acks of alerts the caller moved past wait at most this long
 
 
-class SequentialStream:
+class SequentialStream(HeldStream):
     """``await stream.open()``, then ``next_batch()``, ``ack()``, ``tend()`` between
     alerts, and ``aclose()`` at the end (it nacks what is still held)."""
 
@@ -38,19 +37,10 @@ class SequentialStream:
         counts: Counts | None = None,
         on_created: Callable[[str], None] | None = None,
     ) -> None:
-        self.subscriber = subscriber
-        self.options = options or StreamOptions()
-        self.counts = counts or Counts()
-        self._holding = Holding(subscriber, self.counts, self.options.ack_deadline)
-        self._quiet = QuietClock(self.options)
-        self._on_created = on_created
+        super().__init__(subscriber, options, counts=counts, on_created=on_created)
         self._stop_at: float | None = None  # time.monotonic() after which nothing is pulled
         self._stopping = False
         self._last_flush = time.monotonic()
-
-    @property
-    def held(self) -> int:
-        return len(self._holding)
 
     @property
     def expired(self) -> bool:

@@ -15,8 +15,7 @@ from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStre
 from pittgoogle_cli.packets.models import Counts
 from pittgoogle_cli.pubsub.holding import (
     Batch,
-    Holding,
-    QuietClock,
+    HeldStream,
     StreamOptions,
     open_subscription,
 )
@@ -25,7 +24,7 @@ from pittgoogle_cli.pubsub.subscriber import Subscriber
 _CLOSE_GRACE = 10.0  # seconds to let in-flight pulls finish at close before cancelling them
 
 
-class AlertStream:
+class AlertStream(HeldStream):
     """``async with AlertStream(subscriber, options) as stream:`` then ``next_batch()``
     and ``ack()``; what is not acked is returned at close. The engine's loop runs on top."""
 
@@ -37,12 +36,7 @@ class AlertStream:
         counts: Counts | None = None,
         on_created: Callable[[str], None] | None = None,
     ) -> None:
-        self.subscriber = subscriber
-        self.options = options or StreamOptions()
-        self.counts = counts or Counts()
-        self._holding = Holding(subscriber, self.counts, self.options.ack_deadline)
-        self._quiet = QuietClock(self.options)
-        self._on_created = on_created
+        super().__init__(subscriber, options, counts=counts, on_created=on_created)
         self._acker_wakeup = anyio.Event()
         self._stopping = False
         self._aborted = False
@@ -56,10 +50,6 @@ class AlertStream:
         self._tasks: TaskGroup | None = None
         self._pullers = anyio.CancelScope()
         self._pullers_done = anyio.Event()
-
-    @property
-    def held(self) -> int:
-        return len(self._holding)
 
     @property
     def drained(self) -> bool:
