@@ -74,6 +74,14 @@ def pull(
             "--until-empty).",
         ),
     ] = None,
+    request_timeout: Annotated[
+        float,
+        typer.Option(
+            min=0.1,
+            metavar="SECONDS",
+            help="Give up on one request after this long and retry it (a stalled link).",
+        ),
+    ] = 60.0,
     quiet: opt.Quiet = False,
     *,
     processing: opt.ProcessingOptions,
@@ -95,6 +103,7 @@ def pull(
             empty_wait=empty_wait,
             dead_letter_dir=dead_letter,
             give_up_after=give_up_after,
+            request_timeout=request_timeout,
             **processing.settings(),
         )
 

@@ -47,5 +47,11 @@ def connect(settings: PullSettings, on_notice: Callable[[str], None] | None = No
     )
     notices = OutageNotices(on_notice) if on_notice is not None else None
     retry = RetryPolicy(give_up_after=settings.patience, notice=notices)
-    client = pubsub_client(emulator, retry=retry, credentials=settings.credentials, project=project)
+    client = pubsub_client(
+        emulator,
+        retry=retry,
+        credentials=settings.credentials,
+        project=project,
+        timeout=settings.request_timeout,
+    )
     return Connection(client, Subscriber(client, name), options)

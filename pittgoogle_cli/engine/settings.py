@@ -84,6 +84,7 @@ class PullSettings(DecodeSettings):
     # How long to keep retrying while Pub/Sub is unreachable or failing (429, 5xx), start-up
     # included; None: an hour for a stream with no stop, two minutes for a bounded run.
     give_up_after: float | None = None
+    request_timeout: float = 60.0  # seconds one HTTP request may take before it is retried
 
     @property
     def patience(self) -> float:
@@ -99,6 +100,8 @@ class PullSettings(DecodeSettings):
             raise ConfigError(f"max_alerts must be 1 or more, not {self.max_alerts}")
         if not 1 <= self.concurrency <= 64:
             raise ConfigError(f"concurrency must be between 1 and 64, not {self.concurrency}")
+        if self.request_timeout <= 0:
+            raise ConfigError(f"request_timeout must be positive, not {self.request_timeout}")
         for name in ("timeout", "empty_wait", "give_up_after"):
             value = getattr(self, name)
             if value is not None and value < 0:

@@ -46,16 +46,18 @@ def pubsub_client(
     *,
     credentials: Path | None = None,
     project: str | None = None,
+    timeout: float = 60.0,
 ) -> RestClient:
     """A REST client for Pub/Sub; ``emulator_host`` defaults to ``PUBSUB_EMULATOR_HOST``;
-    ``tokens`` to the first credentials that apply (none for an emulator)."""
+    ``tokens`` to the first credentials that apply (none for an emulator); ``timeout``:
+    seconds one request may take."""
     if emulator_host is None:
         emulator_host = os.environ.get("PUBSUB_EMULATOR_HOST") or None
     if tokens is None:
         tokens = default_token_source(
             emulator_host is not None, credentials=credentials, project=project
         )
-    return RestClient(pubsub_base_url(emulator_host), tokens=tokens, retry=retry)
+    return RestClient(pubsub_base_url(emulator_host), tokens=tokens, retry=retry, timeout=timeout)
 
 
 class Subscriber:
