@@ -134,9 +134,18 @@ class OutputFailed(PgbError):
 
 
 class OutputClosed(PgbError):
-    """The reader of stdout went away (``pgb pull | head``); exit 141 like SIGPIPE."""
+    """The reader of stdout went away (``pgb pull | head``); exit 141 like SIGPIPE.
+
+    ``taken``: how many alerts of the batch being written the reader took before it left
+    (the rest are not acked); ``handled``: how many messages from the start of that batch
+    are done with (set by the engine)."""
 
     exit_code = 141
+
+    def __init__(self, message: str = "output closed", *, taken: int = 0) -> None:
+        super().__init__(message)
+        self.taken = taken
+        self.handled = 0
 
 
 def add_context(exc: PgbError, context: str) -> PgbError:

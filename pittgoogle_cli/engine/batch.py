@@ -10,7 +10,7 @@ from typing import Any
 
 import anyio.lowlevel
 
-from pittgoogle_cli._exceptions import DecodeError, FilterFailed
+from pittgoogle_cli._exceptions import DecodeError, FilterFailed, OutputClosed
 from pittgoogle_cli.filters.base import Filter, FilterHealth, apply_filters
 from pittgoogle_cli.outputs.base import Sink
 from pittgoogle_cli.packets.decode import Decoder
@@ -56,11 +56,18 @@ class Engine:
         stopped: Callable[[], bool] = lambda: False,
     ) -> int:
         """Process, then write what is kept (durable when this returns): the number of
-        messages from the start of the batch that may now be acked."""
+        messages from the start of the batch that may now be acked. ``OutputClosed``
+        says in ``handled`` how many may be acked all the same."""
         processed = await self.process(messages, room=room, stopped=stopped)
         kept = [alert for _, alert in processed.kept]
         if kept:
-            await sink.write(kept)
+            try:
+                await sink.write(kept)
+            except OutputClosed as exc:  # the reader left: what it took may be acked
+                self.counts.written += exc.taken
+                untaken = processed.kept[exc.taken :]
+                exc.handled = untaken[0][0] if untaken else processed.handled
+                raise
             self.counts.written += len(kept)
         return processed.handled
 

@@ -15,6 +15,7 @@ from pittgoogle_cli.filters.chain import build_filters
 from pittgoogle_cli.outputs.base import GuardedSink, Sink
 from pittgoogle_cli.outputs.cutouts import CutoutFolderSink
 from pittgoogle_cli.outputs.jsonl import JsonLinesSink
+from pittgoogle_cli.outputs.pipe import stdout_sink
 from pittgoogle_cli.packets.decode import Decoder
 from pittgoogle_cli.packets.schemas import SchemaRegistry, schema_info
 from pittgoogle_cli.shapes.shape import make_renderer
@@ -41,8 +42,11 @@ def filters(settings: DecodeSettings) -> list[Filter]:
     )
 
 
-def open_output(settings: DecodeSettings, out: str | Path | None = None) -> Sink:
-    """The sink for ``out`` (default: ``settings.out``) and ``settings.format``."""
+def open_output(
+    settings: DecodeSettings, out: str | Path | None = None, *, acked: bool = True
+) -> Sink:
+    """The sink for ``out`` (default: ``settings.out``) and ``settings.format``. ``acked``:
+    what is written will be acked, so on a pipe a line counts only once it was read."""
     target = str(out if out is not None else settings.out or "-")
     shape = settings.shape()
     render = make_renderer(shape)
@@ -56,7 +60,7 @@ def open_output(settings: DecodeSettings, out: str | Path | None = None) -> Sink
             )
         fmt = "jsonl"
     if target == "-" and fmt in (None, "jsonl"):
-        sink: Sink = JsonLinesSink(render)
+        sink: Sink = stdout_sink(render) if acked else JsonLinesSink(render)
     else:
         from pittgoogle_cli.outputs.choose import open_sink
 

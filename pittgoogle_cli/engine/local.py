@@ -47,7 +47,7 @@ async def decode_files(
         report(getattr(message, "origin", "") or message.message_id, error)
 
     engine = Engine(build.decoder(settings), build.filters(settings), reject, counts, many=True)
-    sink = build.open_output(settings, out)
+    sink = build.open_output(settings, out, acked=False)  # nothing to ack
     try:
         batch: list[Message] = []
         size = 0

@@ -21,12 +21,12 @@ from typing import Protocol
 
 import anyio
 
-from pittgoogle_cli._exceptions import ConfigError
+from pittgoogle_cli._exceptions import ConfigError, OutputClosed
 from pittgoogle_cli.engine import build
 from pittgoogle_cli.engine.batch import Engine
 from pittgoogle_cli.engine.connect import Connection, connect
 from pittgoogle_cli.engine.settings import PullOutcome, PullSettings
-from pittgoogle_cli.outputs.base import Sink
+from pittgoogle_cli.outputs.base import Sink, until_reader_gone
 from pittgoogle_cli.outputs.dead_letter import DeadLetterFolder, default_dead_letter_dir
 from pittgoogle_cli.packets.models import Alert, Counts
 from pittgoogle_cli.pubsub.sequential import SequentialStream
@@ -105,8 +105,12 @@ async def _run(
             watchers.start_soon(_watch_signals, stream, outcome)
         if settings.timeout is not None:
             watchers.start_soon(_watch_clock, stream, outcome, settings.timeout)
+        reader = anyio.Event()
+        watchers.start_soon(_watch_reader, stream, sink, reader)
         await _pump(stream, engine, sink, settings.max_alerts, outcome)
         watchers.cancel_scope.cancel()
+    if reader.is_set():
+        raise OutputClosed("output closed")
     if stream.drained and outcome.reason == "interrupted":
         outcome.reason = "drained"
 
@@ -118,7 +122,11 @@ async def _pump(
     while (batch := await stream.next_batch()) is not None:
         room = None if limit is None else limit - counts.written
         messages = [received.message for received in batch]
-        handled = await engine.handle(messages, sink, room=room, stopped=lambda: stream.aborted)
+        try:
+            handled = await engine.handle(messages, sink, room=room, stopped=lambda: stream.aborted)
+        except OutputClosed as exc:
+            stream.ack([received.ack_id for received in batch[: exc.handled]])
+            raise
         stream.ack([received.ack_id for received in batch[:handled]])
         if limit is not None and counts.written >= limit:
             outcome.reason = "max"
@@ -131,6 +139,14 @@ async def _watch_signals(stream: AlertStream, outcome: PullOutcome) -> None:
             outcome.reason, outcome.signal = "signal", int(signum)
             stream.abort()
             return
+
+
+async def _watch_reader(stream: AlertStream, sink: Sink, gone: anyio.Event) -> None:
+    """A pipe's reader that left (``| head``) ends the pull at once, idle or not; what is
+    held goes back to the subscription."""
+    await until_reader_gone(sink)
+    gone.set()
+    stream.abort()
 
 
 async def _watch_clock(stream: AlertStream, outcome: PullOutcome, seconds: float) -> None:

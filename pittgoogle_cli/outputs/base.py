@@ -11,6 +11,8 @@ import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import BinaryIO, Protocol, runtime_checkable
 
+import anyio
+
 if sys.version_info < (3, 11):
     from exceptiongroup import BaseExceptionGroup
 
@@ -29,6 +31,24 @@ class Sink(Protocol):
     async def aclose(self) -> None: ...
 
 
+@runtime_checkable
+class Watched(Protocol):
+    """A sink that can tell that its reader went away (a pipe's)."""
+
+    async def reader_gone(self) -> None: ...
+
+
+async def until_reader_gone(sink: Sink) -> None:
+    """Return once the reader of ``sink``, or of the sink it wraps, went away; never for
+    an output that cannot tell (a file, a terminal)."""
+    found: object = sink
+    while not isinstance(found, Watched):
+        found = getattr(found, "inner", None)
+        if found is None:
+            await anyio.sleep_forever()
+    await found.reader_gone()
+
+
 def write_lines(stream: BinaryIO, lines: Iterable[bytes]) -> None:
     """Write and flush; a reader that went away is ``OutputClosed``, and stdout is then
     pointed at /dev/null so that Python's flush at exit cannot complain again."""
@@ -37,11 +57,11 @@ def write_lines(stream: BinaryIO, lines: Iterable[bytes]) -> None:
         stream.flush()
     except BrokenPipeError:
         if stream is sys.stdout.buffer:
-            _silence_stdout()
+            silence_stdout()
         raise OutputClosed("output closed") from None
 
 
-def _silence_stdout() -> None:
+def silence_stdout() -> None:
     devnull = os.open(os.devnull, os.O_WRONLY)
     try:
         os.dup2(devnull, sys.stdout.fileno())

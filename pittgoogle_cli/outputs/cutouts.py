@@ -21,7 +21,7 @@ class CutoutFolderSink:
 
     def __init__(self, folder: Path, inner: Sink) -> None:
         self.folder = folder
-        self._inner = inner
+        self.inner = inner
 
     def _write_files(self, alerts: Sequence[Alert]) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -32,7 +32,7 @@ class CutoutFolderSink:
 
     async def write(self, alerts: Sequence[Alert]) -> None:
         await anyio.to_thread.run_sync(self._write_files, alerts)
-        await self._inner.write(alerts)
+        await self.inner.write(alerts)
 
     async def aclose(self) -> None:
-        await self._inner.aclose()
+        await self.inner.aclose()
