@@ -183,6 +183,9 @@ ERRORS = {
     "decode-a-file-that-is-no-alert": Case(
         ("decode", AN_ALERT, NOT_AN_ALERT, "--fields", "candid")
     ),
+    "where-misspelt-field": Case(("decode", AN_ALERT, "--where", "candidate.magpfs < 18")),
+    "where-lite-name": Case(("decode", AN_ALERT, "--lite", "--where", "magpsf < 18")),
+    "fields-misspelt": Case(("decode", AN_ALERT, "--fields", "objectId,candidate.decl")),
     "schema-show": Case(("schema", "show", AN_ALERT, NOT_AN_ALERT)),
     "query-nothing-asked": Case(("query",)),
     "query-objectid-and-candid": Case(("query", "--objectId", "ZTF18abc", "--candid", "1")),

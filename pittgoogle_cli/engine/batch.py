@@ -32,7 +32,9 @@ class Processed:
 class Engine:
     """Decode and filter with ``decoder`` and ``filters``; ``reject`` sets aside what
     fails (the dead-letter folder, or an error line for a local file). ``many``: a
-    message may hold several alerts (a local Avro file), each its own alert."""
+    message may hold several alerts (a local Avro file), each its own alert. ``check``
+    sees each alert's schema before the filters do (``--where``/``--fields`` paths): its
+    ``ConfigError`` stops everything, with nothing of the batch acked."""
 
     def __init__(
         self,
@@ -42,9 +44,11 @@ class Engine:
         counts: Counts,
         *,
         many: bool = False,
+        check: Callable[[SchemaInfo], None] | None = None,
     ) -> None:
         self.decoder, self.filters, self.counts = decoder, filters, counts
         self._reject, self._many = reject, many
+        self._check = check or (lambda schema: None)
         self.health = FilterHealth()
 
     async def handle(
@@ -100,6 +104,7 @@ class Engine:
             return []
         kept = []
         for alert in decoded:
+            self._check(alert.schema)
             try:
                 found = await apply_filters(alert, self.filters, self.health)
             except FilterFailed as exc:

@@ -9,6 +9,7 @@ import fastavro
 
 from pittgoogle_cli import config
 from pittgoogle_cli._exceptions import ConfigError
+from pittgoogle_cli.engine.paths import PathCheck
 from pittgoogle_cli.engine.settings import DecodeSettings
 from pittgoogle_cli.filters.base import Filter
 from pittgoogle_cli.filters.chain import build_filters
@@ -18,7 +19,7 @@ from pittgoogle_cli.outputs.jsonl import JsonLinesSink
 from pittgoogle_cli.outputs.pipe import stdout_sink
 from pittgoogle_cli.packets.decode import Decoder
 from pittgoogle_cli.packets.schemas import SchemaRegistry, schema_info
-from pittgoogle_cli.shapes.shape import make_renderer
+from pittgoogle_cli.shapes.shape import make_renderer, parse_fields
 
 
 def decoder(settings: DecodeSettings) -> Decoder:
@@ -40,6 +41,15 @@ def filters(settings: DecodeSettings) -> list[Filter]:
         classtar_threshold=settings.classtar_threshold,
         classtar=settings.classtar,
     )
+
+
+def path_check(settings: DecodeSettings) -> PathCheck:
+    """The check of ``--where`` and ``--fields`` paths against each alert schema."""
+    from pittgoogle_cli.filters.where import where_filter
+
+    where = where_filter(settings.where).paths if settings.where is not None else ()
+    fields = parse_fields(settings.fields) if settings.fields else ()
+    return PathCheck(where, fields)
 
 
 def open_output(

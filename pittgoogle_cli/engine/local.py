@@ -46,7 +46,14 @@ async def decode_files(
     def reject(message: Message, error: Exception) -> None:
         report(getattr(message, "origin", "") or message.message_id, error)
 
-    engine = Engine(build.decoder(settings), build.filters(settings), reject, counts, many=True)
+    engine = Engine(
+        build.decoder(settings),
+        build.filters(settings),
+        reject,
+        counts,
+        many=True,
+        check=build.path_check(settings),
+    )
     sink = build.open_output(settings, out, acked=False)  # nothing to ack
     try:
         batch: list[Message] = []

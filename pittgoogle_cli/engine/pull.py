@@ -65,7 +65,8 @@ async def pull(
         async with _stream(settings, on_notice) as (connection, stream):
             folder = _dead_letters(settings, connection)
             outcome = PullOutcome(stream.counts, dead_letter_folder=folder.folder)
-            engine = Engine(decoder, filters, folder.put, stream.counts)
+            check = build.path_check(settings)
+            engine = Engine(decoder, filters, folder.put, stream.counts, check=check)
             with monitor(stream) if monitor is not None else nullcontext():
                 await _run(stream, engine, sink, settings, outcome, handle_signals)
     finally:
@@ -200,7 +201,8 @@ async def _sequential(
     decoder, filters = build.decoder(settings), build.filters(settings)
     connection = connect(settings, on_notice)
     stream = SequentialStream(connection.subscriber, connection.options, on_created=on_notice)
-    engine = Engine(decoder, filters, _dead_letters(settings, connection).put, stream.counts)
+    reject = _dead_letters(settings, connection).put
+    engine = Engine(decoder, filters, reject, stream.counts, check=build.path_check(settings))
     try:
         await stream.open(timeout=settings.timeout)  # the clock starts once it is open
         yield stream, engine

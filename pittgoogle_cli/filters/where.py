@@ -89,19 +89,26 @@ class Where:
 
     expression: str
     condition: Condition = field(repr=False, compare=False)
+    paths: tuple[tuple[str, ...], ...] = field(default=(), repr=False, compare=False)
 
     def __call__(self, record: dict[str, Any]) -> dict[str, Any] | None:
         return record if self.condition(record) is True else None
 
 
 def where_filter(expression: str) -> Where:
-    """The filter for ``--where EXPRESSION``; ``ConfigError`` if it is not in the grammar."""
-    return Where(expression, compile_condition(expression))
+    """The filter for ``--where EXPRESSION``; ``ConfigError`` if it is not in the grammar.
+    Its ``paths`` are the field paths it reads (checked against each alert schema)."""
+    compiler = _Compiler(expression.strip())
+    condition = compiler.compile()
+    return Where(expression, condition, tuple(dict.fromkeys(compiler.paths)))
 
 
 def compile_condition(expression: str) -> Condition:
     """The condition as a closure returning True, False or None (UNKNOWN)."""
-    source = expression.strip()
+    return _Compiler(expression.strip()).compile()
+
+
+def _parse(source: str) -> ast.expr:
     if not source:
         raise ConfigError("--where: the condition is empty")
     try:
@@ -113,7 +120,7 @@ def compile_condition(expression: str) -> Condition:
         raise ConfigError(f"--where {source!r}: {exc.msg}{where}") from None
     except (ValueError, RecursionError, MemoryError) as exc:
         raise ConfigError(f"--where {source!r}: not a valid expression ({exc})") from None
-    return _Compiler(source).condition(tree.body, 0)
+    return tree.body
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +134,10 @@ Operand = tuple[str, ...] | _Literal  # a path, or a literal
 class _Compiler:
     def __init__(self, source: str) -> None:
         self.source = source
+        self.paths: list[tuple[str, ...]] = []
+
+    def compile(self) -> Condition:
+        return self.condition(_parse(self.source), 0)
 
     def refuse(self, node: ast.AST, why: str) -> ConfigError:
         text = ast.get_source_segment(self.source, node) or type(node).__name__
@@ -186,8 +197,13 @@ class _Compiler:
         return _Literal(self.literal(node))
 
     def path(self, node: ast.expr) -> tuple[str, ...]:
+        names = self.names(node)
+        self.paths.append(names)
+        return names
+
+    def names(self, node: ast.expr) -> tuple[str, ...]:
         if isinstance(node, ast.Attribute):
-            names = (*self.path(node.value), node.attr)
+            names = (*self.names(node.value), node.attr)
         elif isinstance(node, ast.Name):
             names = (node.id,)
         elif type(node) in _REFUSED:

@@ -1,0 +1,47 @@
+"""``--where`` and ``--fields`` paths checked against each alert schema the first time it
+is seen: a misspelt field is a usage error (exit 2) that names the closest real one, not a
+stream silently filtered (and acked) down to nothing. The rule is ``packets.paths``'."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pittgoogle_cli._exceptions import ConfigError
+from pittgoogle_cli.packets.cache import PerSchema
+from pittgoogle_cli.packets.fields import MAIN_FIELDS
+from pittgoogle_cli.packets.models import SchemaInfo
+from pittgoogle_cli.packets.paths import Path, closest, known_paths, schema_paths
+
+_LITE = {field.name: field.column for field in MAIN_FIELDS}
+
+
+class PathCheck:
+    """Call it with each alert's schema; ``ConfigError`` for a path no version has."""
+
+    def __init__(self, where: Sequence[Path] = (), fields: Sequence[Path] = ()) -> None:
+        self._wanted = [("--where", p) for p in where] + [("--fields", p) for p in fields]
+        self._checked = PerSchema(self._check)
+
+    def __call__(self, info: SchemaInfo) -> None:
+        if self._wanted and info.schema is not None:  # JSON notices have no schema
+            self._checked(info)
+
+    def _check(self, info: SchemaInfo) -> bool:
+        have = schema_paths(info.schema)
+        known = have | known_paths(info.survey)
+        for option, path in self._wanted:
+            if path not in known:
+                raise ConfigError(_unknown(option, path, info, known))
+        return True
+
+
+def _unknown(option: str, path: Path, info: SchemaInfo, known: frozenset[Path]) -> str:
+    dotted = ".".join(path)
+    version = f"v{info.version}" if info.version else ""
+    alerts = " ".join(part for part in ((info.survey or "").upper(), version) if part)
+    message = f"{option}: no field {dotted} in {alerts or 'these'} alerts"
+    lite = _LITE.get(dotted)
+    if lite is not None and tuple(lite.split(".")) in known and lite != dotted:
+        return f"{message} ({option} reads the alert's own fields: did you mean {lite}?)"
+    near = closest(path, known)
+    return f"{message} (did you mean {near}?)" if near else message

@@ -1,0 +1,81 @@
+"""Which field paths an alert schema has, so that ``--where "candidate.magpfs < 18"`` is a
+usage error naming ``candidate.magpsf`` instead of a stream filtered down to nothing.
+
+A path is refused only when no known version of its survey has it: ``candidate.drb``
+exists in ZTF alerts from v3.3 on, so a v3.2 alert simply lacks it (null), like any
+optional field. The known paths of every ZTF version pgb ships an alert of are listed in
+``schemas/ztf-paths.txt`` (checked against those alerts by the tests); LSST's come from
+the schemas shipped in ``schemas/lsst``.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from fastavro.schema import load_schema
+
+from pittgoogle_cli.packets.schemas import SHIPPED
+
+Path = tuple[str, ...]
+ZTF_PATHS = SHIPPED / "ztf-paths.txt"
+
+
+def schema_paths(schema: Any) -> frozenset[Path]:
+    """Every path into records of a parsed Avro schema: ``("candidate",)``,
+    ``("candidate", "magpsf")``... (not into arrays or maps: a path keys into dicts)."""
+    return frozenset(_walk(schema, (), {}))
+
+
+def _walk(schema: Any, prefix: Path, named: dict[str, Any]) -> Iterator[Path]:
+    if isinstance(schema, list):  # a union
+        for branch in schema:
+            yield from _walk(branch, prefix, named)
+    elif isinstance(schema, str):
+        if schema in named and schema not in prefix:  # a named type used again
+            yield from _walk(named[schema], prefix, named)
+    elif isinstance(schema, dict):
+        if isinstance(schema.get("name"), str):
+            named.setdefault(schema["name"], schema)
+        if schema.get("type") == "record":
+            for field in schema.get("fields", []):
+                path = (*prefix, field["name"])
+                yield path
+                yield from _walk(field["type"], path, named)
+        elif isinstance(schema.get("type"), (dict, list)):
+            yield from _walk(schema["type"], prefix, named)
+
+
+def render_paths(paths: Iterable[Path]) -> str:
+    return "".join(f"{'.'.join(path)}\n" for path in sorted(paths))
+
+
+@functools.cache
+def known_paths(survey: str | None) -> frozenset[Path]:
+    """The paths of every known version of ``survey`` (empty for one pgb does not know)."""
+    if survey == "ztf":
+        lines = ZTF_PATHS.read_text(encoding="utf-8").splitlines()
+        return frozenset(tuple(line.split(".")) for line in lines if line)
+    if survey == "lsst":
+        found: set[Path] = set()
+        for file in sorted((SHIPPED / "lsst").glob("*/*/lsst.*.alert.avsc")):
+            found |= schema_paths(load_schema(str(file)))
+        return frozenset(found)
+    return frozenset()
+
+
+def closest(path: Path, paths: Iterable[Path]) -> str | None:
+    """The known path nearest to a misspelt one (``candidate.magpfs`` -> ``candidate.magpsf``;
+    ``magpsf`` -> ``candidate.magpsf``)."""
+    dotted = {".".join(p): p for p in paths}
+    wanted = ".".join(path)
+    found = difflib.get_close_matches(wanted, dotted, n=1, cutoff=0.75)
+    if found:
+        return found[0]
+    ends = {d: p[-1] for d, p in dotted.items()}
+    near = difflib.get_close_matches(path[-1], set(ends.values()), n=1, cutoff=0.8)
+    if near:
+        return min((d for d, end in ends.items() if end == near[0]), key=len)
+    return None
