@@ -13,15 +13,19 @@ import signal
 from types import FrameType
 
 
-def _terminated(signum: int, frame: FrameType | None) -> None:
+def _stopped(signum: int, frame: FrameType | None) -> None:
     os._exit(128 + signum)  # what the default action does, with the documented code
 
 
-# SIGTERM before a command put its own handler in place (start-up: nothing held yet) ends
-# pgb at once as the default action would, but with exit code 143 rather than killed by a
-# signal. Not an exception: raised in the middle of an import it can crash the interpreter.
-if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-    signal.signal(signal.SIGTERM, _terminated)
+# A signal before a command put its own handler in place (start-up: nothing held yet) ends
+# pgb at once as the default action would, but with exit code 130 or 143 rather than
+# killed by a signal. Not an exception: raised in the middle of an import it can crash the
+# interpreter. After the imports Ctrl-C is Python's KeyboardInterrupt again (``run`` turns
+# it into exit 130); handlers the caller set are left alone.
+_DEFAULTS = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL}
+_EARLY = [s for s, default in _DEFAULTS.items() if signal.getsignal(s) is default]
+for _signum in _EARLY:
+    signal.signal(_signum, _stopped)
 
 from pittgoogle_cli.cli import (  # noqa: E402
     auth,  # noqa: F401  (each module registers its commands)
@@ -30,6 +34,9 @@ from pittgoogle_cli.cli import (  # noqa: E402
     query,  # noqa: F401
 )
 from pittgoogle_cli.cli.app import app  # noqa: E402
+
+if signal.SIGINT in _EARLY:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def main() -> None:
