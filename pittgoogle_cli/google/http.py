@@ -121,32 +121,40 @@ class RestClient:
         if token is not None:
             headers["authorization"] = f"Bearer {token}"
         url = f"{self.base_url}/{path}"
+        request = self._http.build_request(method, url, content=body, headers=headers)
         try:
-            reply = await self._http.request(method, url, content=body, headers=headers)
+            reply = await self._http.send(request, stream=True)
+            try:
+                # Read past the response object: httpx's response and its stream refer to
+                # each other, so a body kept on the response (6 MB pull replies) would
+                # wait for the cyclic garbage collector, and memory would climb with them.
+                content = b"".join([part async for part in reply.aiter_bytes()])
+            finally:
+                await reply.aclose()
         except httpx.TimeoutException:
             raise TransportError(f"{self._where()} timed out") from None
         except httpx.TransportError as exc:
             raise TransportError(f"cannot reach {self._where()}: {_describe(exc)}") from None
         if reply.is_success:
-            return reply.content
-        raise _api_error(reply)
+            return content
+        raise _api_error(reply, content)
 
     def _where(self) -> str:
         return self.base_url.split("://", 1)[-1].split("/", 1)[0]
 
 
-def _api_error(reply: httpx.Response) -> ApiError:
-    error = parse_error(reply.content)
+def _api_error(reply: httpx.Response, content: bytes | None = None) -> ApiError:
+    error = parse_error(reply.content if content is None else content)
     message = error.message if error else ""
     if not message:
         message = reply.reason_phrase or f"HTTP {reply.status_code}"
     cls = error_class_for_status(reply.status_code)
     reason = error.status if error else ""
-    retry_after = _retry_after(reply.headers.get("retry-after"))
+    retry_after = retry_after_seconds(reply.headers.get("retry-after"))
     return cls(message, status=reply.status_code, reason=reason, retry_after=retry_after)
 
 
-def _retry_after(value: str | None) -> float | None:
+def retry_after_seconds(value: str | None) -> float | None:
     """``Retry-After``: delay-seconds or an HTTP date; None when absent or unreadable."""
     if not value:
         return None
