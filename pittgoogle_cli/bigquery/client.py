@@ -39,7 +39,7 @@ from pittgoogle_cli.bigquery.rest import (
     results_path,
 )
 from pittgoogle_cli.bigquery.sql import Query, without_limit
-from pittgoogle_cli.google.http import RestClient, TokenSource
+from pittgoogle_cli.google.http import RestClient, TokenSource, retry_after_seconds
 from pittgoogle_cli.google.retry import RetryPolicy
 
 EMULATOR_ENV = "BIGQUERY_EMULATOR_HOST"
@@ -52,7 +52,8 @@ async def _raise_bigquery_error(response: httpx.Response) -> None:
     if response.is_success:
         return
     await response.aread()
-    raise reply_error(response.status_code, response.content, response.reason_phrase)
+    wait = retry_after_seconds(response.headers.get("retry-after"))
+    raise reply_error(response.status_code, response.content, response.reason_phrase, wait)
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Any
+from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 import msgspec
@@ -54,6 +54,11 @@ def api_root(emulator_host: str | None) -> str:
     return f"{host}/bigquery/v2"
 
 
+# BigQuery sends int64 counts as decimal strings: checked as they are parsed, so that
+# ``int()`` of one cannot fail later (nor take a 100,000-digit string).
+_Count = Annotated[str, msgspec.Meta(pattern=r"^[0-9]{1,20}$")]
+
+
 class JobReference(msgspec.Struct, frozen=True, rename="camel"):
     project_id: str = ""
     job_id: str = ""
@@ -76,9 +81,9 @@ class QueryReply(msgspec.Struct, frozen=True, rename="camel"):
     job_complete: bool = False
     schema: Schema | None = None
     rows: list[dict[str, Any]] = []
-    total_rows: str | None = None
+    total_rows: _Count | None = None
     page_token: str | None = None
-    total_bytes_processed: str | None = None
+    total_bytes_processed: _Count | None = None
     cache_hit: bool = False
     errors: list[ErrorProto] = []
     status: JobStatus | None = None
@@ -108,7 +113,7 @@ _encoder = msgspec.json.Encoder()
 def parse_reply(body: bytes) -> QueryReply:
     try:
         return _reply_decoder.decode(body)
-    except msgspec.DecodeError as exc:
+    except (msgspec.DecodeError, RecursionError) as exc:  # RecursionError: nested too deep
         raise MalformedReply(f"BigQuery sent a reply pgb cannot read: {exc}") from None
 
 
@@ -127,23 +132,26 @@ _BY_REASON: dict[str, type[ApiError]] = {
 }
 
 
-def error_for(status: int, message: str, reason: str) -> PgbError:
-    """The pgb error for a BigQuery error ``reason`` (HTTP ``status`` when none is known)."""
+def error_for(status: int, message: str, reason: str, retry_after: float | None = None) -> PgbError:
+    """The pgb error for a BigQuery error ``reason`` (HTTP ``status`` when none is known);
+    ``retry_after``: the seconds a ``Retry-After`` header asked for."""
     text = " ".join(line.strip() for line in message.splitlines()[:1]) or f"HTTP {status}"
     described = f"BigQuery {reason}: {text}" if reason else f"BigQuery: {text}"
     if reason == "bytesBilledLimitExceeded":
         return CostTooHigh(f"{described} (raise --max-bytes to allow it)")
     cls = _BY_REASON.get(reason) or error_class_for_status(status)
-    return cls(described, status=status, reason=reason)
+    return cls(described, status=status, reason=reason, retry_after=retry_after)
 
 
-def reply_error(status: int, body: bytes, phrase: str = "") -> PgbError:
+def reply_error(
+    status: int, body: bytes, phrase: str = "", retry_after: float | None = None
+) -> PgbError:
     """The pgb error for an HTTP error reply; ``phrase`` (the HTTP reason phrase) when the
     body is not Google's error envelope or has no message."""
     error = parse_error(body)
     if error is None:
-        return error_for(status, phrase, "")
-    return error_for(status, error.message or phrase, error.reason)
+        return error_for(status, phrase, "", retry_after)
+    return error_for(status, error.message or phrase, error.reason, retry_after)
 
 
 def job_error(error: ErrorProto) -> PgbError:

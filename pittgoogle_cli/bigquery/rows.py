@@ -4,14 +4,18 @@ The REST API sends every value as a string inside ``{"f": [{"v": ...}]}``. A con
 built once per result schema (a tuple of per-column functions, nested for RECORDs), so a
 row costs one dict comprehension and no type lookups.
 
-    INT64      int; with ``int64_as_string``, one above 2**53 in magnitude (ZTF's candid)
-               is its exact decimal string instead, as in ``pgb pull``
+    INT64      int (within 64 bits); with ``int64_as_string``, one above 2**53 in magnitude
+               (ZTF's candid) is its exact decimal string instead, as in ``pgb pull``
     FLOAT64    float; NaN and infinities become None (JSON has neither)
     BOOL       bool
     TIMESTAMP  ISO 8601 in UTC, ``2024-01-02T03:04:05.123456Z``
     JSON       the parsed value
     RECORD     dict; REPEATED: list
     others     BigQuery's own string (BYTES stay base64; NUMERIC keeps its digits)
+
+A row or a schema that does not have the shape or the values its schema says (a cell that
+is not a number, a RECORD that is a string) is a ``MalformedReply``, like any other 2xx
+reply pgb cannot read.
 """
 
 from __future__ import annotations
@@ -24,12 +28,25 @@ from typing import Any
 import msgspec
 import orjson
 
+from pittgoogle_cli._exceptions import MalformedReply
 from pittgoogle_cli.shapes.render import exact_int
 
 Converter = Callable[[Any], Any]
 RowConverter = Callable[[dict[str, Any]], dict[str, Any]]
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_INT64 = range(-(2**63), 2**63)
+# What the converters raise on a cell that is not what its schema says (int("x"),
+# value["f"] of a string, a timestamp past year 9999, a schema or row nested too deep).
+_UNREADABLE = (
+    KeyError,
+    IndexError,
+    TypeError,
+    ValueError,
+    OverflowError,
+    AttributeError,
+    RecursionError,
+)
 
 
 class Field(msgspec.Struct, frozen=True):
@@ -63,17 +80,27 @@ def _timestamp(value: str) -> str:
     return text + "Z"
 
 
-def _identity(value: Any) -> Any:
-    return value
+def _text(value: Any) -> str | None:
+    """BigQuery's own string, as it sent it (STRING, BYTES, NUMERIC, DATE...)."""
+    if value is None or isinstance(value, str):
+        return value
+    raise TypeError(f"a string was expected, not {type(value).__name__}")
+
+
+def _int64(value: str) -> int:
+    number = int(value)
+    if number not in _INT64:  # JSON lines (orjson) hold 64-bit integers, and so does BigQuery
+        raise ValueError(f"an integer past 64 bits ({len(str(number))} digits)")
+    return number
 
 
 def _exact_int(value: str) -> int | str:
-    return exact_int(int(value))
+    return exact_int(_int64(value))
 
 
 def _scalar(type_: str, int64_as_string: bool) -> Converter:
     if type_ in ("INTEGER", "INT64"):
-        return _exact_int if int64_as_string else int
+        return _exact_int if int64_as_string else _int64
     if type_ in ("FLOAT", "FLOAT64"):
         return _float
     if type_ in ("BOOLEAN", "BOOL"):
@@ -82,7 +109,7 @@ def _scalar(type_: str, int64_as_string: bool) -> Converter:
         return _timestamp
     if type_ == "JSON":
         return orjson.loads
-    return _identity
+    return _text
 
 
 def _record(fields: Sequence[Field], int64_as_string: bool) -> Converter:
@@ -103,12 +130,24 @@ def field_converter(field: Field, int64_as_string: bool = False) -> Converter:
         inner = _scalar(field.type, int64_as_string)
     if field.mode == "REPEATED":
         return lambda value: [] if value is None else [inner(cell["v"]) for cell in value]
-    if inner is _identity:
+    if inner is _text:
         return inner
     return lambda value: None if value is None else inner(value)
 
 
 def row_converter(fields: Sequence[Field], int64_as_string: bool = False) -> RowConverter:
-    """The function from one REST row (``{"f": [...]}``) to a dict keyed by column name."""
-    convert = _record(fields, int64_as_string)
-    return convert  # a row has the same shape as a RECORD value
+    """The function from one REST row (``{"f": [...]}``) to a dict keyed by column name;
+    ``MalformedReply`` for a row (or a schema) that is not what BigQuery sends."""
+    try:
+        convert: RowConverter = _record(fields, int64_as_string)  # a row is a RECORD value
+    except RecursionError:
+        raise MalformedReply("BigQuery sent a result schema nested too deep") from None
+
+    def checked(row: dict[str, Any]) -> dict[str, Any]:
+        try:
+            return convert(row)
+        except _UNREADABLE as exc:
+            what = f"{type(exc).__name__}: {exc}"
+            raise MalformedReply(f"BigQuery sent a row pgb cannot read ({what})") from None
+
+    return checked

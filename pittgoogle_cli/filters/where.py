@@ -202,17 +202,27 @@ class _Compiler:
         return names
 
     def names(self, node: ast.expr) -> tuple[str, ...]:
-        if isinstance(node, ast.Attribute):
-            names = (*self.names(node.value), node.attr)
-        elif isinstance(node, ast.Name):
-            names = (node.id,)
-        elif type(node) in _REFUSED:
+        # A loop, not recursion: ast.parse accepts dotted paths longer than Python recurses.
+        attributes: list[ast.Attribute] = []
+        while isinstance(node, ast.Attribute):
+            attributes.append(node)
+            node = node.value
+        if type(node) in _REFUSED:
             raise self.refusal(node)
-        else:
+        if not isinstance(node, ast.Name):
             raise self.refuse(node, "expected a field name here")
-        if names[-1].startswith("__") and names[-1].endswith("__"):
+        names = [node.id]
+        self.refuse_dunder(node, node.id)
+        for attribute in reversed(attributes):
+            names.append(attribute.attr)
+            self.refuse_dunder(attribute, attribute.attr)
+        if len(names) > MAX_DEPTH:
+            raise self.refuse(node, f"a field path of more than {MAX_DEPTH} names")
+        return tuple(names)
+
+    def refuse_dunder(self, node: ast.expr, name: str) -> None:
+        if name.startswith("__") and name.endswith("__"):
             raise self.refuse(node, "dunder names are not fields")
-        return names
 
     def literal(self, node: ast.expr) -> int | float | str | bool:
         negative = isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub)

@@ -46,7 +46,7 @@ def parse_error(body: bytes) -> GoogleError | None:
     HTML page, an OAuth ``{"error": "invalid_grant"}``, nothing at all)."""
     try:
         error = _decoder.decode(body).error
-    except msgspec.DecodeError:
+    except (msgspec.DecodeError, RecursionError):  # RecursionError: JSON nested too deep
         return None
     first = error.errors[0] if error.errors else ErrorProto()
     return GoogleError(error.message or first.message, error.status, first.reason)

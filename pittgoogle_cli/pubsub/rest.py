@@ -97,17 +97,21 @@ _subscription_decoder = msgspec.json.Decoder(Subscription)
 _encoder = msgspec.json.Encoder()
 
 
+# msgspec raises RecursionError, not DecodeError, for JSON nested deeper than it recurses.
+_UNREADABLE = (msgspec.DecodeError, RecursionError)
+
+
 def parse_pull(body: bytes) -> list[ReceivedMessage]:
     try:
         return _pull_decoder.decode(body).received_messages
-    except msgspec.DecodeError as exc:
+    except _UNREADABLE as exc:
         raise MalformedReply(f"Pub/Sub sent a pull reply pgb cannot read: {exc}") from None
 
 
 def parse_subscription(body: bytes) -> Subscription:
     try:
         return _subscription_decoder.decode(body)
-    except msgspec.DecodeError as exc:
+    except _UNREADABLE as exc:
         raise MalformedReply(f"Pub/Sub sent a subscription pgb cannot read: {exc}") from None
 
 
