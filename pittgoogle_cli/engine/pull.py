@@ -8,7 +8,8 @@ and ``fetch()`` hand out whole alerts, so shapes and outputs are ``pull()``'s)::
     found = fetch(settings)                               # no event loop needed
 
 Signals are the application's business: ``pull(..., handle_signals=True)`` (the CLI's
-choice) makes SIGINT/SIGTERM stop the pull cleanly instead.
+choice) makes SIGINT/SIGTERM stop the pull cleanly instead, in seconds even during an
+outage (``AlertStream.hurry``).
 """
 
 from __future__ import annotations
@@ -81,7 +82,9 @@ async def _stream(
 ) -> AsyncIterator[tuple[Connection, AlertStream]]:
     connection = connect(settings, on_notice)
     try:
-        stream = AlertStream(connection.subscriber, connection.options, on_created=on_notice)
+        stream = AlertStream(
+            connection.subscriber, connection.options, on_created=on_notice, on_notice=on_notice
+        )
         async with stream:
             yield connection, stream
     finally:
@@ -138,7 +141,7 @@ async def _watch_signals(stream: AlertStream, outcome: PullOutcome) -> None:
     with anyio.open_signal_receiver(signal.SIGINT, signal.SIGTERM) as signals:
         async for signum in signals:
             outcome.reason, outcome.signal = "signal", int(signum)
-            stream.abort()
+            stream.hurry()
             return
 
 

@@ -106,6 +106,11 @@ class Holding:
         return len(self._held)
 
     @property
+    def unconfirmed(self) -> int:
+        """Acked by the caller, not (yet) confirmed by Pub/Sub."""
+        return len(self._acking)
+
+    @property
     def owed(self) -> bool:
         return bool(self._to_ack or self._to_nack)
 

@@ -22,6 +22,10 @@ from pittgoogle_cli.pubsub.holding import (
 from pittgoogle_cli.pubsub.subscriber import Subscriber
 
 _CLOSE_GRACE = 10.0  # seconds to let in-flight pulls finish at close before cancelling them
+# After a signal (see ``hurry``): seconds for pulls in flight, and for the acks owed.
+_HURRIED_GRACE = 2.0
+_HURRIED_ACKS = 5.0
+_SLOW_ACKS = 1.0  # seconds of the hurried acks after which the user hears why pgb waits
 
 
 class AlertStream(HeldStream):
@@ -35,8 +39,11 @@ class AlertStream(HeldStream):
         *,
         counts: Counts | None = None,
         on_created: Callable[[str], None] | None = None,
+        on_notice: Callable[[str], None] | None = None,
     ) -> None:
         super().__init__(subscriber, options, counts=counts, on_created=on_created)
+        self._on_notice = on_notice
+        self._hurried = False
         self._acker_wakeup = anyio.Event()
         self._stopping = False
         self._aborted = False
@@ -88,20 +95,59 @@ class AlertStream(HeldStream):
         return await self._tasks.__aexit__(exc_type, exc, tb)
 
     async def _close(self) -> None:
-        with anyio.move_on_after(_CLOSE_GRACE):
+        with anyio.move_on_after(_HURRIED_GRACE if self._hurried else _CLOSE_GRACE):
             async for _ in self._receive:  # unblock pullers waiting to hand over a batch
                 pass
         self._receive.close()
         self._pullers.cancel()
         await self._pullers_done.wait()
         self._holding.nack_all()
-        await self._holding.flush()
+        if self._hurried:
+            await self._hurried_flush()
+        else:
+            await self._holding.flush()
         assert self._tasks is not None
         self._tasks.cancel_scope.cancel()
+
+    async def _hurried_flush(self) -> None:
+        """The acks owed, given a few seconds: during an outage their retries could last
+        the whole give-up-after, and a user who pressed Ctrl-C wants pgb to stop."""
+        assert self._tasks is not None
+        telling = anyio.CancelScope()
+        self._tasks.start_soon(self._say_slow, telling)
+        try:
+            with anyio.move_on_after(_HURRIED_ACKS) as scope:
+                await self._holding.flush()
+        finally:
+            telling.cancel()
+        unconfirmed = self._holding.unconfirmed
+        if scope.cancelled_caught and unconfirmed:
+            self._say(
+                f"stopped before Pub/Sub confirmed the acks of {unconfirmed:,} alert(s) "
+                "written: they will be delivered again"
+            )
+
+    async def _say_slow(self, scope: anyio.CancelScope) -> None:
+        with scope:
+            await anyio.sleep(_SLOW_ACKS)
+            self._say(
+                f"stopping: acking {self._holding.unconfirmed:,} alert(s) written, for up "
+                f"to {_HURRIED_ACKS - _SLOW_ACKS:.0f} s more (press Ctrl-C again to quit now)"
+            )
+
+    def _say(self, text: str) -> None:
+        if self._on_notice is not None:
+            self._on_notice(text)
 
     def stop(self) -> None:
         """Pull no more; batches already pulled are still handed out."""
         self._stopping = True
+
+    def hurry(self) -> None:
+        """Abort, and close in seconds (a signal: the user wants pgb to stop). Acks that
+        Pub/Sub does not confirm by then are dropped: those alerts come again."""
+        self._hurried = True
+        self.abort()
 
     def abort(self) -> None:
         """Pull no more and hand out nothing more; what is held gets nacked at close."""
