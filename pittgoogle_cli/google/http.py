@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Protocol, runtime_checkable
 
+import anyio
 import httpx
 
 from pittgoogle_cli._exceptions import (
@@ -87,21 +88,30 @@ class RestClient:
         if self._owns_http:
             await self._http.aclose()
 
-    async def call(self, method: str, path: str, body: bytes | None = None) -> bytes:
-        """Send one request, retrying what is retriable; the reply body on 2xx."""
+    async def call(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None = None,
+        *,
+        gate: anyio.Semaphore | None = None,
+    ) -> bytes:
+        """Send one request, retrying what is retriable; the reply body on 2xx. With a
+        ``gate``, a 2xx body is read only once one of its tokens is taken, and the caller
+        releases that token when done with what it read."""
         refreshed = False
 
         async def send() -> bytes:
             nonlocal refreshed
             token = await self._token()
             try:
-                return await self._once(method, path, body, token)
+                return await self._once(method, path, body, token, gate)
             except Unauthenticated:
                 if refreshed or token is None:
                     raise
                 refreshed = True  # one refresh and one retry, never a loop
                 await self._tokens.invalidate(token)
-            return await self._once(method, path, body, await self._token())
+            return await self._once(method, path, body, await self._token(), gate)
 
         try:
             return await retrying(send, self._retry)
@@ -114,7 +124,14 @@ class RestClient:
         except PgbError as exc:
             raise _NoToken(exc) from None
 
-    async def _once(self, method: str, path: str, body: bytes | None, token: str | None) -> bytes:
+    async def _once(
+        self,
+        method: str,
+        path: str,
+        body: bytes | None,
+        token: str | None,
+        gate: anyio.Semaphore | None = None,
+    ) -> bytes:
         headers = dict(self._headers)
         if self._credential_headers is not None:  # headers given to the client win
             headers = {**self._credential_headers(), **headers}
@@ -125,10 +142,18 @@ class RestClient:
         try:
             reply = await self._http.send(request, stream=True)
             try:
-                # Read past the response object: httpx's response and its stream refer to
-                # each other, so a body kept on the response (6 MB pull replies) would
-                # wait for the cyclic garbage collector, and memory would climb with them.
-                content = b"".join([part async for part in reply.aiter_bytes()])
+                taken = gate if gate is not None and reply.is_success else None
+                if taken is not None:
+                    await taken.acquire()  # until then the body waits in the socket
+                try:
+                    # Read past the response object: httpx's response and its stream refer
+                    # to each other, so a body kept on the response (6 MB pull replies)
+                    # would wait for the cyclic garbage collector, and memory with it.
+                    content = b"".join([part async for part in reply.aiter_bytes()])
+                except BaseException:
+                    if taken is not None:
+                        taken.release()
+                    raise
             finally:
                 await reply.aclose()
         except httpx.TimeoutException:

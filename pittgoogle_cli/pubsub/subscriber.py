@@ -6,6 +6,8 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+import anyio
+
 from pittgoogle_cli._exceptions import AlreadyExists, NotFound
 from pittgoogle_cli.google.http import NoCredentials, RestClient, TokenSource
 from pittgoogle_cli.google.retry import RetryPolicy
@@ -102,10 +104,22 @@ class Subscriber:
             return existing, False
 
     async def pull(
-        self, max_messages: int = 100, *, return_immediately: bool = True
+        self,
+        max_messages: int = 100,
+        *,
+        return_immediately: bool = True,
+        gate: anyio.Semaphore | None = None,
     ) -> list[ReceivedMessage]:
+        """One pull. With a ``gate`` (see ``RestClient.call``) the caller releases the
+        token taken for the reply once done with the messages."""
         body = rest.pull_body(max_messages, return_immediately)
-        return rest.parse_pull(await self.client.call("POST", f"{self.name.path}:pull", body))
+        reply = await self.client.call("POST", f"{self.name.path}:pull", body, gate=gate)
+        try:
+            return rest.parse_pull(reply)
+        except BaseException:
+            if gate is not None:
+                gate.release()
+            raise
 
     async def acknowledge(self, ack_ids: Sequence[str]) -> None:
         for start in range(0, len(ack_ids), _ACK_CHUNK):
