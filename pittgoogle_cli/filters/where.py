@@ -1,5 +1,5 @@
 """``--where``: a condition on alert fields, checked by a small parser (never ``eval``) and
-compiled once into plain closures, pure.
+compiled once into plain closures, pure (``filters.conditions``).
 
 The grammar is a subset of Python's expression syntax, read with
 ``ast.parse(mode="eval")``; any other node is a ``ConfigError`` naming it::
@@ -31,19 +31,23 @@ cannot be; no ZTF or LSST field is. Names such as ``__class__`` are refused.
 from __future__ import annotations
 
 import ast
-import math
 import operator
-from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from pittgoogle_cli._exceptions import ConfigError
-
-Truth = bool | None  # None: UNKNOWN
-Condition = Callable[[dict[str, Any]], Truth]
-Getter = Callable[[dict[str, Any]], Any]
-Op = Callable[[Any, Any], bool]
-Kind = frozenset[type]  # the types a value of one kind may have: number, string or bool
+from pittgoogle_cli.filters.conditions import (
+    KINDS,
+    Condition,
+    Op,
+    compare_fields,
+    compare_literal,
+    getter,
+    is_null,
+    kleene,
+    member_of,
+    negated,
+)
 
 MAX_DEPTH = 50
 _OPS: dict[type[ast.cmpop], Op] = {
@@ -56,8 +60,6 @@ _OPS: dict[type[ast.cmpop], Op] = {
 }
 _MIRRORED: dict[Op, Op] = {operator.lt: operator.gt, operator.le: operator.ge}  # 18 > x is x < 18
 _MIRRORED |= {mirror: op for op, mirror in _MIRRORED.items()}
-_NUMBER, _STRING, _BOOL = frozenset({int, float}), frozenset({str}), frozenset({bool})
-_KINDS: dict[type, Kind] = {int: _NUMBER, float: _NUMBER, str: _STRING, bool: _BOOL}
 _UNARY = {
     ast.USub: "- goes only before a number",
     ast.UAdd: "+ is not allowed",
@@ -148,9 +150,9 @@ class _Compiler:
             raise self.refuse(node, f"nested more than {MAX_DEPTH} deep")
         if isinstance(node, ast.BoolOp):
             parts = tuple(self.condition(value, depth + 1) for value in node.values)
-            return _kleene(parts, decisive=isinstance(node.op, ast.Or))
+            return kleene(parts, decisive=isinstance(node.op, ast.Or))
         if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
-            return _not(self.condition(node.operand, depth + 1))
+            return negated(self.condition(node.operand, depth + 1))
         if isinstance(node, ast.Compare):
             return self.comparison(node)
         if isinstance(node, (ast.Name, ast.Attribute)):
@@ -187,7 +189,7 @@ class _Compiler:
                     raise self.refuse(node, "this compares no field")
                 left, op, right = right, _MIRRORED.get(op, op), left
             pairs.append(_compare(left, op, right))
-        return pairs[0] if len(pairs) == 1 else _kleene(tuple(pairs), decisive=False)
+        return pairs[0] if len(pairs) == 1 else kleene(tuple(pairs), decisive=False)
 
     def operand(self, node: ast.expr) -> Operand:
         if isinstance(node, (ast.Name, ast.Attribute)):
@@ -243,12 +245,12 @@ class _Compiler:
     def null_test(self, path: tuple[str, ...], node: ast.expr, negate: bool) -> Condition:
         if not (isinstance(node, ast.Constant) and node.value is None):
             raise self.refuse(node, "is / is not go only with None; use == or !=")
-        get = _getter(path)
+        get = getter(path)
 
-        def is_null(record: dict[str, Any]) -> bool:
-            return _is_null(get(record)) is not negate
+        def null(record: dict[str, Any]) -> bool:
+            return is_null(get(record)) is not negate
 
-        return is_null
+        return null
 
     def membership(self, path: tuple[str, ...], node: ast.expr, negate: bool) -> Condition:
         if type(node) in _REFUSED:
@@ -256,95 +258,14 @@ class _Compiler:
         if not isinstance(node, (ast.Tuple, ast.List, ast.Set)) or not node.elts:
             raise self.refuse(node, "in / not in take a non-empty list of values, e.g. (1, 2)")
         values = [self.literal(item) for item in node.elts]
-        kinds = {_KINDS[type(value)] for value in values}
+        kinds = {KINDS[type(value)] for value in values}
         if len(kinds) > 1:  # x in (1, "a") would be a number and a string at once
             raise self.refuse(node, "the values must be all numbers, all strings or all bools")
-        return _member(_getter(path), kinds.pop(), frozenset(values), negate)
-
-
-def _getter(path: Sequence[str]) -> Getter:
-    if len(path) == 1:
-        key = path[0]
-        return lambda record: record.get(key)
-    keys = tuple(path)
-
-    def get(record: Any) -> Any:
-        for key in keys:
-            if not isinstance(record, dict):
-                return None
-            record = record.get(key)
-        return record
-
-    return get
-
-
-def _kind(value: object) -> Kind | None:
-    """Which kind of value this is, or None if it cannot be compared (null, NaN, inf...)."""
-    if type(value) is float and not math.isfinite(value):
-        return None
-    return _KINDS.get(type(value))
-
-
-def _is_null(value: object) -> bool:
-    return value is None or (type(value) is float and not math.isfinite(value))
+        return member_of(getter(path), kinds.pop(), frozenset(values), negate)
 
 
 def _compare(path: tuple[str, ...], op: Op, right: Operand) -> Condition:
-    get = _getter(path)
+    get = getter(path)
     if isinstance(right, _Literal):
-        return _compare_literal(get, op, right.value)
-    other = _getter(right)
-
-    def compare_fields(record: dict[str, Any]) -> Truth:
-        a, b = get(record), other(record)
-        kind = _kind(a)
-        return None if kind is None or kind is not _kind(b) else op(a, b)
-
-    return compare_fields
-
-
-def _compare_literal(get: Getter, op: Op, literal: Any) -> Condition:
-    accepted = _KINDS[type(literal)]
-    isfinite = math.isfinite
-
-    def compare(record: dict[str, Any]) -> Truth:
-        value = get(record)
-        kind = type(value)
-        if kind not in accepted or (kind is float and not isfinite(value)):
-            return None
-        return op(value, literal)
-
-    return compare
-
-
-def _member(get: Getter, kind: Kind, values: frozenset[Any], negate: bool) -> Condition:
-    def member(record: dict[str, Any]) -> Truth:
-        value = get(record)
-        if _kind(value) is not kind:
-            return None
-        return (value in values) is not negate
-
-    return member
-
-
-def _kleene(parts: tuple[Condition, ...], decisive: bool) -> Condition:
-    """``and`` (decisive False) or ``or`` (decisive True) in three-valued logic."""
-
-    def combined(record: dict[str, Any]) -> Truth:
-        unknown = False
-        for part in parts:
-            truth = part(record)
-            if truth is decisive:
-                return decisive
-            unknown = unknown or truth is None
-        return None if unknown else not decisive
-
-    return combined
-
-
-def _not(part: Condition) -> Condition:
-    def negation(record: dict[str, Any]) -> Truth:
-        truth = part(record)
-        return None if truth is None else not truth
-
-    return negation
+        return compare_literal(get, op, right.value)
+    return compare_fields(get, op, getter(right))
