@@ -38,6 +38,7 @@ from pittgoogle_cli.google.retry import RetryPolicy
 from .auth.conftest import HOSTS, pem
 from .auth.fake_google import FakeGoogle
 from .conftest import ZTF_FILES
+from .replies import bigquery_error, google_error
 
 PROJECT = "sa-project"
 SUBSCRIPTION = f"projects/{PROJECT}/subscriptions/ztf-loop"
@@ -176,11 +177,6 @@ def credentials(
 
 
 # --- Google's APIs, as respx routes -----------------------------------------------------
-
-
-def google_error(code: int, status: str, message: str, **headers: str) -> httpx.Response:
-    body = {"error": {"code": code, "message": message, "status": status}}
-    return httpx.Response(code, json=body, headers=headers)
 
 
 UNAUTHENTICATED = google_error(
@@ -523,19 +519,6 @@ def bigquery(monkeypatch: pytest.MonkeyPatch) -> Iterator[Callable[..., FakeApi]
 
 def query(*extra: str) -> Run:
     return pgb("query", "--objectId", "ZTF18abcdefg", "--project", PROJECT, *extra)
-
-
-def bigquery_error(code: int, reason: str, message: str, **headers: str) -> httpx.Response:
-    status = {401: "UNAUTHENTICATED", 403: "PERMISSION_DENIED", 429: "RESOURCE_EXHAUSTED"}
-    body = {
-        "error": {
-            "code": code,
-            "message": message,
-            "errors": [{"message": message, "domain": "global", "reason": reason}],
-            "status": status.get(code, "INTERNAL"),
-        }
-    }
-    return httpx.Response(code, json=body, headers=headers)
 
 
 def test_query_a_401_then_a_403(bigquery, google, credentials, tmp_path):

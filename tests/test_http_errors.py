@@ -19,16 +19,12 @@ from pittgoogle_cli.google.retry import OutageNotices, RetryPolicy
 from pittgoogle_cli.pubsub.rest import subscription_name
 from pittgoogle_cli.pubsub.subscriber import Subscriber, pubsub_base_url
 
+from .replies import google_error
+
 HOST = "pubsub.test:8085"
 BASE = pubsub_base_url(HOST)
 SUB = "projects/my-project/subscriptions/ztf-loop"
 FAST = RetryPolicy(attempts=4, base=0.001, cap=0.01)
-
-
-def google_error(code: int, status: str, message: str) -> httpx.Response:
-    return httpx.Response(
-        code, json={"error": {"code": code, "message": message, "status": status}}
-    )
 
 
 def subscriber() -> Subscriber:

@@ -17,6 +17,8 @@ from pittgoogle_cli.bigquery.client import BigQueryClient
 from pittgoogle_cli.bigquery.sql import Query
 from pittgoogle_cli.cli import app
 
+from ..replies import bigquery_error
+
 HOST = "bigquery.test"
 API = f"http://{HOST}/bigquery/v2/projects/pgb-tests"
 JOB = {"projectId": "pgb-tests", "jobId": "job_abc", "location": "US"}
@@ -38,19 +40,6 @@ def dry_reply(scanned: int) -> dict[str, Any]:
         "jobComplete": True,
         "cacheHit": False,
     }
-
-
-def error_reply(code: int, reason: str, message: str) -> httpx.Response:
-    status = {400: "INVALID_ARGUMENT", 403: "PERMISSION_DENIED", 404: "NOT_FOUND"}
-    body = {
-        "error": {
-            "code": code,
-            "message": message,
-            "errors": [{"message": message, "domain": "global", "reason": reason}],
-            "status": status.get(code, "UNAVAILABLE"),
-        }
-    }
-    return httpx.Response(code, json=body)
 
 
 class FakeBigQuery:
@@ -187,7 +176,7 @@ def test_the_cap_from_the_environment(bigquery: FakeBigQuery) -> None:
 
 def test_bigquerys_own_bytes_billed_refusal_is_exit_5(bigquery: FakeBigQuery) -> None:
     bigquery.runs = [
-        error_reply(400, "bytesBilledLimitExceeded", "Query exceeded limit for bytes billed")
+        bigquery_error(400, "bytesBilledLimitExceeded", "Query exceeded limit for bytes billed")
     ]
     result = pgb(*SQL)
     assert result.exit_code == 5
@@ -213,7 +202,7 @@ def test_quiet_about_limit_when_it_does_save(bigquery: FakeBigQuery) -> None:
 
 def test_a_rate_limit_403_is_retried(bigquery: FakeBigQuery) -> None:
     bigquery.runs = [
-        error_reply(403, "rateLimitExceeded", "Exceeded rate limits: too many api requests"),
+        bigquery_error(403, "rateLimitExceeded", "Exceeded rate limits: too many api requests"),
         page([1, 2]),
     ]
     result = pgb(*SQL)
@@ -225,7 +214,7 @@ def test_a_rate_limit_403_is_retried(bigquery: FakeBigQuery) -> None:
 
 
 def test_a_5xx_is_retried(bigquery: FakeBigQuery) -> None:
-    bigquery.runs = [error_reply(503, "backendError", "Backend error"), page([4])]
+    bigquery.runs = [bigquery_error(503, "backendError", "Backend error"), page([4])]
     result = pgb(*SQL)
     assert result.exit_code == 0, result.stderr
     assert values(result) == [4]
@@ -243,7 +232,7 @@ def test_a_5xx_is_retried(bigquery: FakeBigQuery) -> None:
 def test_errors_are_one_line_with_the_reason(
     bigquery: FakeBigQuery, code: int, reason: str, message: str, exit_code: int
 ) -> None:
-    bigquery.runs = [error_reply(code, reason, message)]
+    bigquery.runs = [bigquery_error(code, reason, message)]
     result = pgb(*SQL)
     assert result.exit_code == exit_code
     assert result.stdout == ""
