@@ -82,9 +82,7 @@ async def _stream(
 ) -> AsyncIterator[tuple[Connection, AlertStream]]:
     connection = connect(settings, on_notice)
     try:
-        stream = AlertStream(
-            connection.subscriber, connection.options, on_created=on_notice, on_notice=on_notice
-        )
+        stream = AlertStream(connection.subscriber, connection.options, on_notice=on_notice)
         async with stream:
             yield connection, stream
     finally:
@@ -203,7 +201,7 @@ async def _sequential(
     refuse_shapes(settings)
     decoder, filters = build.decoder(settings), build.filters(settings)
     connection = connect(settings, on_notice)
-    stream = SequentialStream(connection.subscriber, connection.options, on_created=on_notice)
+    stream = SequentialStream(connection.subscriber, connection.options, on_notice=on_notice)
     reject = _dead_letters(settings, connection).put
     engine = Engine(decoder, filters, reject, stream.counts, check=build.path_check(settings))
     try:

@@ -176,14 +176,14 @@ class HeldStream:
         options: StreamOptions | None = None,
         *,
         counts: Counts | None = None,
-        on_created: Callable[[str], None] | None = None,
+        on_notice: Callable[[str], None] | None = None,
     ) -> None:
         self.subscriber = subscriber
         self.options = options or StreamOptions()
         self.counts = counts or Counts()
         self._holding = Holding(subscriber, self.counts, self.options.ack_deadline)
         self._quiet = QuietClock(self.options)
-        self._on_created = on_created
+        self._on_notice = on_notice  # hears what the user should know (a subscription created)
 
     @property
     def held(self) -> int:

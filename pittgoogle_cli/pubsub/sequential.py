@@ -35,9 +35,9 @@ class SequentialStream(HeldStream):
         options: StreamOptions | None = None,
         *,
         counts: Counts | None = None,
-        on_created: Callable[[str], None] | None = None,
+        on_notice: Callable[[str], None] | None = None,
     ) -> None:
-        super().__init__(subscriber, options, counts=counts, on_created=on_created)
+        super().__init__(subscriber, options, counts=counts, on_notice=on_notice)
         self._stop_at: float | None = None  # time.monotonic() after which nothing is pulled
         self._stopping = False
         self._last_flush = time.monotonic()
@@ -50,8 +50,8 @@ class SequentialStream(HeldStream):
 
     async def open(self, timeout: float | None = None) -> None:
         """Check (or create) the subscription; pull nothing more ``timeout`` s after."""
-        options, on_created = self.options, self._on_created
-        self._holding.deadline = await open_subscription(self.subscriber, options, on_created)
+        options, on_notice = self.options, self._on_notice
+        self._holding.deadline = await open_subscription(self.subscriber, options, on_notice)
         self._quiet.restart()
         if timeout is not None:
             self._stop_at = time.monotonic() + timeout

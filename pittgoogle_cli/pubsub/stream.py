@@ -25,10 +25,10 @@ _CLOSE_GRACE = 10.0  # seconds to let in-flight pulls finish at close before can
 # After a signal (see ``hurry``): seconds for pulls in flight, and for the acks owed.
 _HURRIED_GRACE = 2.0
 _HURRIED_ACKS = 5.0
+_SLOW_ACKS = 1.0  # seconds of the hurried acks after which the user hears why pgb waits
 # Pull replies read but not yet taken by the writer: each is ~6 MB of ZTF alerts, and four
 # pulls in flight that all arrive at once made peaks of RSS 30 MB above the usual.
 _READ_AHEAD = 2
-_SLOW_ACKS = 1.0  # seconds of the hurried acks after which the user hears why pgb waits
 
 
 class AlertStream(HeldStream):
@@ -41,11 +41,9 @@ class AlertStream(HeldStream):
         options: StreamOptions | None = None,
         *,
         counts: Counts | None = None,
-        on_created: Callable[[str], None] | None = None,
         on_notice: Callable[[str], None] | None = None,
     ) -> None:
-        super().__init__(subscriber, options, counts=counts, on_created=on_created)
-        self._on_notice = on_notice
+        super().__init__(subscriber, options, counts=counts, on_notice=on_notice)
         self._hurried = False
         self._acker_wakeup = anyio.Event()
         self._stopping = False
@@ -73,7 +71,7 @@ class AlertStream(HeldStream):
 
     async def __aenter__(self) -> AlertStream:
         try:
-            deadline = await open_subscription(self.subscriber, self.options, self._on_created)
+            deadline = await open_subscription(self.subscriber, self.options, self._on_notice)
         except BaseException:
             self._send.close()
             self._receive.close()
