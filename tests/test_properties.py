@@ -749,7 +749,7 @@ def test_an_error_body_is_read_or_ignored_never_raised(
     assert error is None or isinstance(error, GoogleError)
     assert isinstance(reply_error(status, body, "Phrase"), PgbError)
     headers = {} if retry_after is None else {"retry-after": retry_after}
-    api_error = _api_error(httpx.Response(status, content=body, headers=headers))
+    api_error = _api_error(httpx.Response(status, content=body, headers=headers), body)
     assert isinstance(api_error, PgbError) and api_error.status == status
     wait = retry_after_seconds(retry_after)
     assert wait is None or (isinstance(wait, float) and wait >= 0)

@@ -168,8 +168,8 @@ class RestClient:
         return self.base_url.split("://", 1)[-1].split("/", 1)[0]
 
 
-def _api_error(reply: httpx.Response, content: bytes | None = None) -> ApiError:
-    error = parse_error(reply.content if content is None else content)
+def _api_error(reply: httpx.Response, content: bytes) -> ApiError:
+    error = parse_error(content)
     message = error.message if error else ""
     if not message:
         message = reply.reason_phrase or f"HTTP {reply.status_code}"
