@@ -34,12 +34,10 @@ from pittgoogle_cli.cli import (  # noqa: E402
     query,  # noqa: F401
 )
 from pittgoogle_cli.cli.app import app  # noqa: E402
-from pittgoogle_cli.cli.memory import tune_allocator  # noqa: E402
 
 if signal.SIGINT in _EARLY:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def main() -> None:
-    tune_allocator()
     app()

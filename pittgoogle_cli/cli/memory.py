@@ -7,7 +7,7 @@ seldom returned: RSS over 20,000 alerts went from 86 MiB (the 5,000th) to 124 (t
 20,000th). pgb fixes the threshold at 128 KiB (a message, a reply: their own mappings,
 returned whole when freed) and hands the heap's free pages back once a second
 (``malloc_trim``): peaks of 84-89 MiB by the 5,000th alert and 101-115 by the 20,000th
-(tests/test_load.py). Only the command does this, never the library: the allocator is the
+(tests/test_load.py). Only `pgb pull` does this, never the library: the allocator is the
 application's to tune.
 """
 

@@ -12,6 +12,7 @@ from rich.console import Console
 
 from pittgoogle_cli.cli import options as opt
 from pittgoogle_cli.cli.app import app, run, say, stderr
+from pittgoogle_cli.cli.memory import tune_allocator
 from pittgoogle_cli.engine.settings import PullOutcome, PullSettings
 from pittgoogle_cli.packets.models import Counts
 from pittgoogle_cli.pubsub.rest import PITT_GOOGLE_PROJECT
@@ -107,6 +108,7 @@ def pull(
             **processing.settings(),
         )
 
+    tune_allocator()  # a pull's load: replies of ~6 MB, many times a second
     outcome = run(lambda: _pull(settings, quiet))
     _report(outcome, quiet)
     if outcome.signal is not None:
