@@ -110,7 +110,7 @@ _reply_decoder = msgspec.json.Decoder(QueryReply)
 _encoder = msgspec.json.Encoder()
 
 
-def parse_reply(body: bytes) -> QueryReply:
+def parse_reply(body: bytes | bytearray) -> QueryReply:
     try:
         return _reply_decoder.decode(body)
     except (msgspec.DecodeError, RecursionError) as exc:  # RecursionError: nested too deep

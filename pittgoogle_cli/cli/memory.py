@@ -1,14 +1,15 @@
-"""glibc's allocator, tuned for pgb's load: pull replies of ~6 MB each, read, parsed into
-~65 KB messages, decoded and dropped several times a second.
+"""glibc's allocator, tuned for pgb's load: pull replies of ~10 MB each, read, parsed into
+~75 KB messages, decoded and dropped several times a second.
 
 By default glibc raises its mmap threshold to the size of each large block freed, so after
 the first reply every later one comes from the heap, whose freed space fragments and is
 seldom returned: RSS over 20,000 alerts went from 86 MiB (the 5,000th) to 124 (the
-20,000th). pgb fixes the threshold at 128 KiB (a message, a reply: their own mappings,
-returned whole when freed) and hands the heap's free pages back once a second
-(``malloc_trim``): peaks of 84-89 MiB by the 5,000th alert and 101-115 by the 20,000th
-(tests/test_load.py). Only `pgb pull` does this, never the library: the allocator is the
-application's to tune.
+20,000th). pgb fixes the threshold at 128 KiB (a reply: its own mapping, returned whole
+when freed; the messages stay on the heap) and hands the heap's free pages back once a
+second (``malloc_trim``), which with the replies freed as soon as they are written
+(``engine.batch``, ``pubsub.stream``) keeps the peak at 84-85 MiB by the 5,000th alert and
+by the 20,000th alike (tests/test_load.py). Only `pgb pull` does this, never the library:
+the allocator is the application's to tune.
 """
 
 from __future__ import annotations

@@ -17,6 +17,7 @@ from pittgoogle_cli.packets.decode import Decoder
 from pittgoogle_cli.packets.models import Alert, Counts, Message, SchemaInfo
 
 Reject = Callable[[Message, Exception], object]
+SLICE = 25  # messages decoded, filtered and written at a time (see ``Engine.handle``)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +62,30 @@ class Engine:
     ) -> int:
         """Process, then write what is kept (durable when this returns): the number of
         messages from the start of the batch that may now be acked. ``OutputClosed``
-        says in ``handled`` how many may be acked all the same."""
+        says in ``handled`` how many may be acked all the same.
+
+        A batch goes through in slices of ``SLICE``: the decoded alerts of a 100-message
+        pull reply are ~14 MB (twice the messages), and memory then follows how full the
+        replies are, which a backlog decides."""
+        handled, written = 0, self.counts.written
+        for start in range(0, len(messages), SLICE):
+            part = messages[start : start + SLICE]
+            left = None if room is None else room - (self.counts.written - written)
+            done = await self._handle_slice(part, sink, room=left, stopped=stopped, at=start)
+            handled += done
+            if done < len(part):
+                break
+        return handled
+
+    async def _handle_slice(
+        self,
+        messages: Sequence[Message],
+        sink: Sink,
+        *,
+        room: int | None,
+        stopped: Callable[[], bool],
+        at: int,
+    ) -> int:
         processed = await self.process(messages, room=room, stopped=stopped)
         kept = [alert for _, alert in processed.kept]
         if kept:
@@ -70,7 +94,7 @@ class Engine:
             except OutputClosed as exc:  # the reader left: what it took may be acked
                 self.counts.written += exc.taken
                 untaken = processed.kept[exc.taken :]
-                exc.handled = untaken[0][0] if untaken else processed.handled
+                exc.handled = at + (untaken[0][0] if untaken else processed.handled)
                 raise
             self.counts.written += len(kept)
         return processed.handled

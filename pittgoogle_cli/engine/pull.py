@@ -130,6 +130,7 @@ async def _pump(
             stream.ack([received.ack_id for received in batch[: exc.handled]])
             raise
         stream.ack([received.ack_id for received in batch[:handled]])
+        del batch, messages  # ~8 MB of ZTF alerts: not kept while the next one comes
         if limit is not None and counts.written >= limit:
             outcome.reason = "max"
             stream.abort()

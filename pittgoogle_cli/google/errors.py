@@ -41,7 +41,7 @@ class _Envelope(msgspec.Struct, frozen=True):
 _decoder = msgspec.json.Decoder(_Envelope)
 
 
-def parse_error(body: bytes) -> GoogleError | None:
+def parse_error(body: bytes | bytearray) -> GoogleError | None:
     """The error in a reply ``body``; ``None`` when it is not Google's envelope (a proxy's
     HTML page, an OAuth ``{"error": "invalid_grant"}``, nothing at all)."""
     try:

@@ -101,14 +101,14 @@ _encoder = msgspec.json.Encoder()
 _UNREADABLE = (msgspec.DecodeError, RecursionError)
 
 
-def parse_pull(body: bytes) -> list[ReceivedMessage]:
+def parse_pull(body: bytes | bytearray) -> list[ReceivedMessage]:
     try:
         return _pull_decoder.decode(body).received_messages
     except _UNREADABLE as exc:
         raise MalformedReply(f"Pub/Sub sent a pull reply pgb cannot read: {exc}") from None
 
 
-def parse_subscription(body: bytes) -> Subscription:
+def parse_subscription(body: bytes | bytearray) -> Subscription:
     try:
         return _subscription_decoder.decode(body)
     except _UNREADABLE as exc:

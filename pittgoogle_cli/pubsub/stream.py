@@ -26,9 +26,10 @@ _CLOSE_GRACE = 10.0  # seconds to let in-flight pulls finish at close before can
 _HURRIED_GRACE = 2.0
 _HURRIED_ACKS = 5.0
 _SLOW_ACKS = 1.0  # seconds of the hurried acks after which the user hears why pgb waits
-# Pull replies read but not yet taken by the writer: each is ~6 MB of ZTF alerts, and four
-# pulls in flight that all arrive at once made peaks of RSS 30 MB above the usual.
-_READ_AHEAD = 2
+# Pull replies read but not yet taken by the writer: each is ~8 MB of ZTF alerts (and ~10
+# while read), and four pulls in flight that all arrive at once made peaks of RSS 30 MB
+# above the usual. The other pulls in flight wait with their replies unread in the socket.
+_READ_AHEAD = 1
 
 
 class AlertStream(HeldStream):
@@ -200,6 +201,9 @@ class AlertStream(HeldStream):
                 finally:
                     self._read_ahead.release()
                 if batch:
+                    # Not kept while the next pull waits for its turn to read: four pullers
+                    # each keeping the batch they handed over were 30 MB.
+                    del batch
                     continue
                 if self._quiet.empty(started):
                     self._drained = True
