@@ -49,7 +49,7 @@ if _TYPE_CHECKING:
         PullSettings,
         StopReason,
     )
-    from .engine.sync import fetch, pull_sync
+    from .engine.sync import HeldAlerts, fetch, pull_sync
     from .filters.base import Filter
     from .filters.classtar import classtar_filter
     from .filters.specs import load_filter, load_filters
@@ -69,6 +69,7 @@ _LAZY = {
     "DecodeSettings": ".engine.settings",
     "Decoder": ".packets.decode",
     "Filter": ".filters.base",
+    "HeldAlerts": ".engine.sync",
     "OutputFormat": ".engine.settings",
     "PullOutcome": ".engine.settings",
     "PullSettings": ".engine.settings",
@@ -127,6 +128,7 @@ __all__ = [
     "Filter",
     "FilterBroken",
     "FilterFailed",
+    "HeldAlerts",
     "MalformedReply",
     "NotFound",
     "OutputClosed",

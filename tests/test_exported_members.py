@@ -28,6 +28,7 @@ PUBLIC = [
     "Filter",
     "FilterBroken",
     "FilterFailed",
+    "HeldAlerts",
     "MalformedReply",
     "NotFound",
     "OutputClosed",

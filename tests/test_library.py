@@ -236,3 +236,25 @@ def test_alerts_and_fetch_refuse_shapes_they_would_ignore(channel: Channel):
     for given in ({"lite": True}, {"out": "x.jsonl"}, {"cutouts": "drop"}, {"format": "tom"}):
         with pytest.raises(pgb.ConfigError, match="hand out whole alerts"):
             pgb.fetch(settings_for(channel, **given))
+
+
+def test_held_alerts_are_acked_only_when_the_caller_says(channel: Channel, ztf_payloads):
+    published = channel.publish(ztf_payloads[:6])
+    with pgb.HeldAlerts(settings_for(channel, max_alerts=6)) as held:
+        assert sorted(a.message_id for a in held.alerts) == sorted(published)
+        done = held.alerts[:2]
+        held.ack(done)
+        held.ack(done)  # twice is once
+        assert held.unacked == 4
+    # The four not acked are back at once (not after their deadline), the two are gone.
+    back = channel.drain_ids()
+    assert sorted(back) == sorted(set(published) - {a.message_id for a in done})
+
+
+def test_held_alerts_returned_whole_when_the_callers_work_fails(channel: Channel, ztf_payloads):
+    published = channel.publish(ztf_payloads[:3])
+    with pytest.raises(RuntimeError), pgb.HeldAlerts(settings_for(channel, max_alerts=3)):
+        raise RuntimeError("the database refused")
+    assert sorted(channel.drain_ids()) == sorted(published)
+    with pytest.raises(pgb.ConfigError, match="needs a stop"):
+        pgb.HeldAlerts(settings_for(channel, until_empty=False))

@@ -148,5 +148,9 @@ def test_the_python_section_runs_and_does_what_it_says(
     found = namespace["found"]
     assert len(found) == limit and all(isinstance(alert, pgb.Alert) for alert in found)
     assert {alert.object_id for alert in found} <= selected
+
+    # HeldAlerts handed out the alerts, each acked after the caller's work.
+    saved = namespace["saved"]
+    assert len(saved) == limit and set(saved) <= selected
     assert printed[at] == f"{[alert.object_id for alert in found]}\n"
     assert not (tmp_path / "dead-letter").exists()  # nothing failed to decode

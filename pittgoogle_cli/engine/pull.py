@@ -170,7 +170,7 @@ async def alerts(
     alert's turn should take less than half the ack deadline, or the ones pulled with it
     may be delivered again (never lost)."""
     async with (
-        _sequential(settings, on_notice) as (stream, engine),
+        sequential(settings, on_notice) as (stream, engine),
         aclosing(_handed_out(stream, engine, settings.max_alerts)) as handed_out,
     ):
         async for alert, ack_id in handed_out:
@@ -183,22 +183,31 @@ async def alerts(
 async def collect(settings: PullSettings) -> list[Alert]:
     """Every alert ``settings`` selects, acked only once the whole list is made: an error
     or a cancel on the way returns them all to the subscription (``fetch``'s engine)."""
-    async with _sequential(settings, None) as (stream, engine):
-        found: list[tuple[Alert, str]] = []
-        async with aclosing(_handed_out(stream, engine, settings.max_alerts)) as handed_out:
-            async for alert, ack_id in handed_out:
-                found.append((alert, ack_id))
-                stream.counts.written += 1
-                await stream.tend()
+    async with sequential(settings) as (stream, engine):
+        found = await gather(stream, engine, settings.max_alerts)
         stream.ack([ack_id for _, ack_id in found])
         await stream.flush()
     return [alert for alert, _ in found]
 
 
+async def gather(
+    stream: SequentialStream, engine: Engine, limit: int | None
+) -> list[tuple[Alert, str]]:
+    """The kept alerts, each with its ack id, held (not acked) until the stream stops."""
+    found: list[tuple[Alert, str]] = []
+    async with aclosing(_handed_out(stream, engine, limit)) as handed_out:
+        async for alert, ack_id in handed_out:
+            found.append((alert, ack_id))
+            stream.counts.written += 1
+            await stream.tend()
+    return found
+
+
 @asynccontextmanager
-async def _sequential(
-    settings: PullSettings, on_notice: Notice | None
+async def sequential(
+    settings: PullSettings, on_notice: Notice | None = None
 ) -> AsyncIterator[tuple[SequentialStream, Engine]]:
+    """The one-request-at-a-time stream and its engine; what is held is nacked at exit."""
     refuse_shapes(settings)
     decoder, filters = build.decoder(settings), build.filters(settings)
     connection = connect(settings, on_notice)
