@@ -1,3 +1,3 @@
-"""Pitt-Google in the TOM Toolkit, on pgb's engine: ``INSTALLED_APPS += ["pittgoogle_cli.tom_toolkit"]``
-with ``pip install 'pittgoogle-cli[tom]'``. Nothing here imports Django at import time, so
-that the pure parts (``photometry``) work without it."""
+"""Pitt-Google in the TOM Toolkit, on pgb's engine (``pip install 'pittgoogle-cli[tom]'``,
+then ``INSTALLED_APPS += ["pittgoogle_cli.tom_toolkit"]``). Nothing here imports Django at
+import time, so that the pure parts (``photometry``) work without it."""
