@@ -4,6 +4,14 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+# The TOM Toolkit integration's venv: pgb with its [tom] extra, as a TOM operator installs it.
+TOMVENV := .tomvenv
+TOMSTAMP := $(TOMVENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+# tomtoolkit's own dependencies warn of Django 6 and astroquery changes (not ours to fix).
+TOM_PYTEST := -p pytest_django --ds=tests.tom.settings \
+  -W "ignore:CheckConstraint.check is deprecated" \
+  -W "ignore:the \`\`ned\`\` module has been moved" \
+  -W "ignore:The default scheme will be changed"
 
 .PHONY: install demo demo-query test lint bench clean
 
@@ -15,6 +23,13 @@ $(STAMP): pyproject.toml
 	touch $@
 
 install: $(STAMP)
+
+$(TOMSTAMP): pyproject.toml
+	test -x $(TOMVENV)/bin/python || $(PYTHON) -m venv $(TOMVENV)
+	$(TOMVENV)/bin/python -m pip install -q --disable-pip-version-check -U pip
+	$(TOMVENV)/bin/python -m pip install -q --disable-pip-version-check -e '.[test,tom]' 'pytest-django>=4.8,<5'
+	rm -f $(TOMVENV)/.installed-*
+	touch $@
 
 # The local Pub/Sub emulator publishing the shipped real ZTF alerts in a loop (like
 # Pitt-Google's ztf-loop topic), pgb creating its subscription and pulling 100 of them.
@@ -35,12 +50,13 @@ lint: $(STAMP)
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 
-test: lint
+test: lint $(TOMSTAMP)
 	$(BIN)/pytest
+	$(TOMVENV)/bin/pytest $(TOM_PYTEST) tests/tom
 
 bench: $(STAMP)
 	$(BIN)/python -m pip install -q --disable-pip-version-check -e '.[bench]'
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOMVENV) .pytest_cache .mypy_cache .ruff_cache

@@ -3,6 +3,7 @@ and a way to run the ``pgb`` command as a user would."""
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import os
 import subprocess
@@ -27,6 +28,10 @@ DATA = Path(__file__).parent / "data"
 ZTF_FILES = alert_files(DATA / "ztf")
 PROJECT = "pgb-tests"
 _names = itertools.count()
+
+# The TOM's tests run in the TOM's own venv (`make test` runs them there, with Django set
+# up); the main venv has no Django, so they are not collected in it.
+collect_ignore = [] if importlib.util.find_spec("django") else ["tom"]
 
 
 @pytest.fixture(scope="session")

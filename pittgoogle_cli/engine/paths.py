@@ -45,3 +45,15 @@ def _unknown(option: str, path: Path, info: SchemaInfo, known: frozenset[Path]) 
         return f"{message} ({option} reads the alert's own fields: did you mean {lite}?)"
     near = closest(path, known)
     return f"{message} (did you mean {near}?)" if near else message
+
+
+def check_where(expression: str, survey: str = "ztf") -> None:
+    """``expression`` as ``--where`` takes it, its paths checked against every known version
+    of ``survey``'s alerts, before any alert is seen (a form's check): ``ConfigError``."""
+    from pittgoogle_cli.filters.where import where_filter
+
+    known = known_paths(survey)
+    info = SchemaInfo("", survey=survey)
+    for path in where_filter(expression).paths:
+        if path not in known:
+            raise ConfigError(_unknown("--where", path, info, known))

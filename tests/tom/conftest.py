@@ -1,0 +1,31 @@
+"""The throwaway TOM's fixtures: a logged-in user, and Pitt-Google's settings pointed at
+the shared Pub/Sub emulator (tests/conftest.py starts it)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from ..conftest import PROJECT
+
+
+@pytest.fixture
+def tom(settings: Any, emulator: str, tmp_path: Any) -> Any:
+    settings.PITTGOOGLE = {
+        "project": PROJECT,
+        "emulator_host": emulator,
+        "dead_letter_dir": str(tmp_path / "dead-letter"),
+    }
+    return settings
+
+
+@pytest.fixture
+def user(django_user_model: Any) -> Any:
+    return django_user_model.objects.create_user(username="astronomer", password="pw-for-tests")
+
+
+@pytest.fixture
+def browser(client: Any, user: Any) -> Any:
+    client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
+    return client
