@@ -7,6 +7,7 @@ identifier rules first and then backtick-quoted, so a name cannot close its quot
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -192,3 +193,46 @@ def without_limit(query: Query) -> Query:
     sql = query.sql.removesuffix(" LIMIT @limit")
     params = tuple(p for p in query.parameters if p["name"] != "limit")
     return Query(sql, params)
+
+
+def search_query(
+    table: TableId,
+    *,
+    object_ids: Sequence[str] = (),
+    candid: int | None = None,
+    magnitude: tuple[float | None, float | None] = (None, None),
+    jd: tuple[float | None, float | None] = (None, None),
+    columns: Sequence[str] | None = ("objectId", "candid", "candidate", "prv_candidates"),
+    limit: int | None = None,
+) -> Query:
+    """Alerts by any of: objects, a candid, ``candidate.magpsf`` within ``magnitude``,
+    ``candidate.jd`` within ``jd`` (each bound inclusive, None for open), newest first.
+    At least one condition: a search with none would scan, and bill, the whole table."""
+    conditions: list[str] = []
+    params: list[dict[str, Any]] = []
+    if object_ids:
+        conditions.append("`objectId` IN UNNEST(@objectIds)")
+        params.append(array_parameter("objectIds", "STRING", list(object_ids)))
+    if candid is not None:
+        conditions.append("`candid` = @candid")
+        params.append(scalar_parameter("candid", "INT64", str(int(candid))))
+    for column, (low, high), name in (
+        ("`candidate`.`magpsf`", magnitude, "mag"),
+        ("`candidate`.`jd`", jd, "jd"),
+    ):
+        for bound, operator, suffix in ((low, ">=", "Min"), (high, "<=", "Max")):
+            if bound is not None:
+                if not math.isfinite(bound):
+                    raise ConfigError(f"{name} bound {bound!r} is not a finite number")
+                conditions.append(f"{column} {operator} @{name}{suffix}")
+                params.append(scalar_parameter(f"{name}{suffix}", "FLOAT64", repr(float(bound))))
+    if not conditions:
+        raise ConfigError("give an objectId, a candid, a magnitude range or a time window")
+    what = "*" if columns is None else select_list(columns)
+    where = " AND ".join(conditions)
+    order = "ORDER BY `candidate`.`jd` DESC, `candid` DESC"
+    sql = f"SELECT {what} FROM {table.sql} WHERE {where} {order}"  # noqa: S608
+    if limit is not None:
+        sql += " LIMIT @limit"
+        params.append(scalar_parameter("limit", "INT64", str(limit + 1)))
+    return Query(sql, tuple(params), limit)

@@ -13,4 +13,7 @@ class PittGoogleConfig(AppConfig):
     default = True
 
     def data_services(self) -> list[dict[str, str]]:
-        return [{"class": f"{self.name}.dataservices.PittGoogleStreamService"}]
+        return [
+            {"class": f"{self.name}.dataservices.PittGoogleStreamService"},
+            {"class": f"{self.name}.dataservices.PittGoogleBigQueryService"},
+        ]

@@ -7,7 +7,7 @@ TOM's ``settings.py``, with the old module's names honoured::
         "subscription": "ztf-loop",               # the stream forms' default
         "timeout": 10,                            # seconds a stream query may pull
         "max_alerts": 100,
-        "cost_cap_gb": 1.0,                       # BigQuery: refuse queries over this
+        "cost_cap_gib": 1.0,                       # BigQuery: refuse queries over this
     }
 
 Without ``credentials`` pgb's own chain applies (``GOOGLE_APPLICATION_CREDENTIALS``,
@@ -33,7 +33,7 @@ _KEYS = {
     "subscription",
     "timeout",
     "max_alerts",
-    "cost_cap_gb",
+    "cost_cap_gib",
     "emulator_host",
     "bigquery_emulator_host",
     "table",
@@ -48,7 +48,7 @@ class TomConfig:
     subscription: str = "ztf-loop"
     timeout: float = DEFAULT_TIMEOUT
     max_alerts: int = DEFAULT_MAX_ALERTS
-    cost_cap_gb: float = 1.0
+    cost_cap_gib: float = 1.0
     emulator_host: str | None = None
     bigquery_emulator_host: str | None = None
     table: str = DEFAULT_TABLE
@@ -73,7 +73,7 @@ def from_settings(settings: Any) -> TomConfig:
             subscription=str(given.get("subscription") or "ztf-loop"),
             timeout=float(given.get("timeout", DEFAULT_TIMEOUT)),
             max_alerts=int(given.get("max_alerts", DEFAULT_MAX_ALERTS)),
-            cost_cap_gb=float(given.get("cost_cap_gb", 1.0)),
+            cost_cap_gib=float(given.get("cost_cap_gib", 1.0)),
             emulator_host=given.get("emulator_host") or None,
             bigquery_emulator_host=given.get("bigquery_emulator_host") or None,
             table=str(given.get("table") or DEFAULT_TABLE),

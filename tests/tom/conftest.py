@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from ..conftest import PROJECT
+from ..query.conftest import bq_host, ztf_alerts  # noqa: F401  (the BigQuery emulator)
 
 
 @pytest.fixture
@@ -29,3 +30,9 @@ def user(django_user_model: Any) -> Any:
 def browser(client: Any, user: Any) -> Any:
     client.force_login(user, backend="django.contrib.auth.backends.ModelBackend")
     return client
+
+
+@pytest.fixture
+def tom_bq(settings: Any, ztf_alerts: Any) -> Any:  # noqa: F811 (the fixture, used)
+    settings.PITTGOOGLE = {"project": PROJECT, "bigquery_emulator_host": ztf_alerts.host}
+    return ztf_alerts
