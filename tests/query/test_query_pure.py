@@ -7,7 +7,7 @@ import pytest
 from pittgoogle_cli._exceptions import ConfigError
 from pittgoogle_cli.bigquery.rest import format_bytes, parse_size
 from pittgoogle_cli.bigquery.rows import Field, row_converter
-from pittgoogle_cli.bigquery.sql import TableId, parse_parameter, select_list
+from pittgoogle_cli.bigquery.sql import TableId, parse_parameter, search_query, select_list
 from pittgoogle_cli.shapes.tom import jd_to_iso
 
 
@@ -104,3 +104,22 @@ def test_int64_as_string_is_pulls_rule_only_above_2_to_the_53() -> None:
 def test_julian_dates() -> None:
     assert jd_to_iso(2440587.5) == "1970-01-01T00:00:00.000Z"  # the Unix epoch
     assert jd_to_iso(2451545.0) == "2000-01-01T12:00:00.000Z"  # J2000.0
+
+
+def test_search_query_sends_every_value_as_a_parameter() -> None:
+    table = TableId.parse("ardent-cycling-243415.ztf.alerts_v4_02")
+    hostile = "ZTF1' OR 1=1 --"
+    query = search_query(table, object_ids=[hostile], magnitude=(None, 18.5), jd=(2460000.5, None))
+    assert hostile not in query.sql and "18.5" not in query.sql and "2460000.5" not in query.sql
+    values = {p["name"]: p["parameterValue"] for p in query.parameters}
+    assert values["objectIds"] == {"arrayValues": [{"value": hostile}]}
+    assert values["magMax"] == {"value": "18.5"} and values["jdMin"] == {"value": "2460000.5"}
+    assert "magMin" not in values and "jdMax" not in values
+
+
+def test_search_query_needs_a_condition_and_finite_bounds() -> None:
+    table = TableId.parse("ardent-cycling-243415.ztf.alerts_v4_02")
+    with pytest.raises(ConfigError, match="give an objectId"):
+        search_query(table)
+    with pytest.raises(ConfigError, match="not a finite number"):
+        search_query(table, magnitude=(float("nan"), None))
