@@ -94,37 +94,17 @@ class PittGoogleStreamService(DataService):
         self.query_parameters = {key: parameters.get(key) for key in keys}
         return self.query_parameters
 
-    def pull_settings(self, parameters: dict[str, Any]) -> PullSettings:
-        config = tom_config()
-        threshold = parameters.get("classtar_threshold")
-        try:
-            return PullSettings(
-                parameters.get("subscription_name") or config.subscription,
-                project=config.project,
-                credentials=config.credentials,
-                emulator_host=config.emulator_host,
-                max_alerts=int(parameters.get("max_results") or config.max_alerts),
-                timeout=float(parameters.get("timeout") or config.timeout),
-                until_empty=True,
-                classtar_threshold=float(threshold) if threshold not in (None, "") else None,
-                classtar=parameters.get("classtar_gt_lt") or "gt",
-                where=parameters.get("where") or None,
-                dead_letter_dir=config.dead_letter_dir,
-            )
-        except PgbError as exc:
-            raise QueryServiceError(str(exc)) from None
-
     def query_service(self, query_parameters: dict[str, Any], **kwargs: Any) -> HeldAlerts:
         try:
-            held = HeldAlerts(self.pull_settings(query_parameters))
+            held = HeldAlerts(stream_settings(query_parameters))
         except PgbError as exc:
-            raise QueryServiceError(_feedback(exc)) from None
+            raise QueryServiceError(feedback(exc)) from None
         self.query_results = held
         return held
 
     def query_targets(self, query_parameters: dict[str, Any], **kwargs: Any) -> Iterator[Row]:
         held = self.query_service(query_parameters)
-        return _acked_as_taken(held, target_rows(held.alerts))
+        return acked_as_taken(held, target_rows(held.alerts))
 
     def create_target_from_query(self, target_result: dict[str, Any], **kwargs: Any) -> Any:
         return store.new_target(target_result)
@@ -140,7 +120,30 @@ class PittGoogleStreamService(DataService):
         return store.save_photometry(target, data or [], source=SOURCE_NAME)
 
 
-def _acked_as_taken(held: HeldAlerts, rows: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+def stream_settings(parameters: dict[str, Any]) -> PullSettings:
+    """A stream form's parameters (the old module's names) as pgb's settings: a pull
+    bounded by ``max_results`` and ``timeout``, that stops early once the stream is idle."""
+    config = tom_config()
+    threshold = parameters.get("classtar_threshold")
+    try:
+        return PullSettings(
+            parameters.get("subscription_name") or config.subscription,
+            project=config.project,
+            credentials=config.credentials,
+            emulator_host=config.emulator_host,
+            max_alerts=int(parameters.get("max_results") or config.max_alerts),
+            timeout=float(parameters.get("timeout") or config.timeout),
+            until_empty=True,
+            classtar_threshold=float(threshold) if threshold not in (None, "") else None,
+            classtar=parameters.get("classtar_gt_lt") or "gt",
+            where=parameters.get("where") or None,
+            dead_letter_dir=config.dead_letter_dir,
+        )
+    except PgbError as exc:
+        raise QueryServiceError(str(exc)) from None
+
+
+def acked_as_taken(held: HeldAlerts, rows: list[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     """Each row in turn; once the caller asks for the next, the alerts of the one before
     are acked (it was cached). What is not taken goes back when the generator ends."""
     by_message: dict[str, Alert] = {alert.message_id: alert for alert in held.alerts}
@@ -153,7 +156,7 @@ def _acked_as_taken(held: HeldAlerts, rows: list[dict[str, Any]]) -> Iterator[di
         held.close()
 
 
-def _feedback(exc: PgbError) -> str:
+def feedback(exc: PgbError) -> str:
     """One line for the page: what went wrong and what to do."""
     text = str(exc)
     if type(exc).__name__ in ("AuthError", "Unauthenticated", "PermissionDenied"):
@@ -164,7 +167,7 @@ def _feedback(exc: PgbError) -> str:
     return text
 
 
-_BIGQUERY_ROWS = SchemaInfo("bigquery", survey="ztf")
+BIGQUERY_ROWS = SchemaInfo("bigquery", survey="ztf")
 _JD_UNIX_EPOCH = 2440587.5
 
 
@@ -225,11 +228,11 @@ class PittGoogleBigQueryService(DataService):
     def query_service(self, query_parameters: dict[str, Any], **kwargs: Any) -> list[Alert]:
         config = tom_config()
         try:
-            query = _search(query_parameters, config)
-            rows = anyio.run(_run_query, config, query)
+            query = search_from(query_parameters, config)
+            rows = anyio.run(run_query, config, query)
         except PgbError as exc:
-            raise QueryServiceError(_feedback(exc)) from None
-        self.query_results = [Alert(row, schema=_BIGQUERY_ROWS) for row in rows]
+            raise QueryServiceError(feedback(exc)) from None
+        self.query_results = [Alert(row, schema=BIGQUERY_ROWS) for row in rows]
         return self.query_results
 
     def query_targets(self, query_parameters: dict[str, Any], **kwargs: Any) -> list[Row]:
@@ -255,7 +258,7 @@ class PittGoogleBigQueryService(DataService):
         return store.save_photometry(target, data or [], source=SOURCE_NAME)
 
 
-def _search(parameters: dict[str, Any], config: TomConfig) -> Any:
+def search_from(parameters: dict[str, Any], config: TomConfig) -> Any:
     names = str(parameters.get("objectId") or "").replace(",", " ").split()
     candid = parameters.get("candid")
     since, until = parameters.get("since"), parameters.get("until")
@@ -270,7 +273,7 @@ def _search(parameters: dict[str, Any], config: TomConfig) -> Any:
     )
 
 
-async def _run_query(config: TomConfig, query: Any) -> list[dict[str, Any]]:
+async def run_query(config: TomConfig, query: Any) -> list[dict[str, Any]]:
     cap = int(config.cost_cap_gib * 2**30)
     async with BigQueryClient(
         config.project, emulator_host=config.bigquery_emulator_host, credentials=config.credentials

@@ -79,7 +79,11 @@ THUMBNAIL_MAX_SIZE = (0, 0)
 THUMBNAIL_DEFAULT_SIZE = (200, 200)
 HINTS_ENABLED = False
 HINT_LEVEL = 20
-TOM_ALERT_CLASSES = []
+TOM_ALERT_CLASSES = [
+    "pittgoogle_cli.tom_toolkit.brokers.BrokerStreamRest",
+    "pittgoogle_cli.tom_toolkit.brokers.BrokerStreamPython",
+    "pittgoogle_cli.tom_toolkit.brokers.BrokerDatabasePython",
+]
 DATA_SERVICES = {}
 
 PITTGOOGLE = {
