@@ -80,6 +80,13 @@ class HeldAlerts:
             self._stream.ack(ids)
             self._portal.call(self._stream.flush)
 
+    def later(self, alerts: Iterable[Alert]) -> None:
+        """Neither ack these nor return them now: Pub/Sub delivers them again once their
+        ack deadline runs out (for work that failed and may succeed later)."""
+        ids = [self._ack_ids.pop(id(alert)) for alert in alerts if id(alert) in self._ack_ids]
+        if ids:
+            self._stream.forget(ids)
+
     @property
     def unacked(self) -> int:
         return len(self._ack_ids)

@@ -128,6 +128,12 @@ class Holding:
                 self._acking[ack_id] = expires
                 self._to_ack.append(ack_id)
 
+    def forget(self, ack_ids: list[str]) -> None:
+        """Neither ack nor nack these: no longer leased, they come again once their
+        deadline runs out (a caller's retry later, without a hot loop)."""
+        for ack_id in ack_ids:
+            self._held.pop(ack_id, None)
+
     def nack_all(self) -> None:
         self._to_nack.extend(self._held)
         self._held.clear()

@@ -59,6 +59,10 @@ class SequentialStream(HeldStream):
     def ack(self, ack_ids: list[str]) -> None:
         self._holding.ack(ack_ids)
 
+    def forget(self, ack_ids: list[str]) -> None:
+        """Leave these to come again after their ack deadline (see ``Holding.forget``)."""
+        self._holding.forget(ack_ids)
+
     async def tend(self) -> None:
         """Between alerts: send the acks owed now and then, extend deadlines when due."""
         if self._holding.owed and time.monotonic() - self._last_flush >= _ACK_EVERY:

@@ -12,7 +12,12 @@ SECRET_KEY = "throwaway-tom-for-tests"
 DEBUG = False
 ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
 TOM_NAME = "Throwaway TOM"
-INSTALLED_APPS = [*TOMTOOLKIT_INSTALLED_APPS, "tom_alerts", "pittgoogle_cli.tom_toolkit"]  # noqa: F405
+INSTALLED_APPS = [
+    *TOMTOOLKIT_INSTALLED_APPS,  # noqa: F405
+    "tom_alerts",
+    "tom_alertstreams",
+    "pittgoogle_cli.tom_toolkit",
+]
 SITE_ID = 1
 MIDDLEWARE = TOMTOOLKIT_MIDDLEWARE  # noqa: F405
 ROOT_URLCONF = "tests.tom.urls"
