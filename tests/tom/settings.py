@@ -92,7 +92,16 @@ TOM_ALERT_CLASSES = [
 DATA_SERVICES = {}
 
 PITTGOOGLE = {
-    "project": "pgb-test-project",
+    "project": os.environ.get("GOOGLE_CLOUD_PROJECT", "pgb-tests"),
     "emulator_host": os.environ.get("PUBSUB_EMULATOR_HOST", ""),
     "dead_letter_dir": os.path.join(tempfile.gettempdir(), "pgb-tom-dead-letter"),
 }
+
+# `manage.py readstreams` in the kill test: the subscription comes from the environment.
+if os.environ.get("TOM_STREAM_SUBSCRIPTION"):
+    ALERT_STREAMS = [
+        {
+            "NAME": "pittgoogle_cli.tom_toolkit.alertstream.PittGoogleAlertStream",
+            "OPTIONS": {"SUBSCRIPTION": os.environ["TOM_STREAM_SUBSCRIPTION"]},
+        }
+    ]
