@@ -13,7 +13,7 @@ TOM_PYTEST := -p pytest_django --ds=tests.tom.settings \
   -W "ignore:the \`\`ned\`\` module has been moved" \
   -W "ignore:The default scheme will be changed"
 
-.PHONY: install demo demo-query test lint bench clean
+.PHONY: install demo demo-query demo-tom test lint bench clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,11 @@ demo: $(STAMP)
 # Pitt-Google's ztf.alerts_v4_02 table filled with the shipped alerts.
 demo-query: $(STAMP)
 	$(BIN)/python -m tests.query.bqemu -- $(BIN)/pgb query --objectId ZTF17aaarzyp
+
+# A throwaway TOM (TOM Toolkit 3, sqlite) on http://127.0.0.1:8000 with Pitt-Google's app,
+# both emulators fed the shipped alerts; prints the login. Ctrl-C stops everything.
+demo-tom: $(TOMSTAMP)
+	$(TOMVENV)/bin/python -m tests.tom.demo
 
 lint: $(STAMP)
 	$(BIN)/ruff check pittgoogle_cli tests bench

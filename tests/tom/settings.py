@@ -94,6 +94,7 @@ DATA_SERVICES = {}
 PITTGOOGLE = {
     "project": os.environ.get("GOOGLE_CLOUD_PROJECT", "pgb-tests"),
     "emulator_host": os.environ.get("PUBSUB_EMULATOR_HOST", ""),
+    "bigquery_emulator_host": os.environ.get("BIGQUERY_EMULATOR_HOST", ""),
     "dead_letter_dir": os.path.join(tempfile.gettempdir(), "pgb-tom-dead-letter"),
 }
 
