@@ -7,6 +7,7 @@ STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 # The TOM Toolkit integration's venv: pgb with its [tom] extra, as a TOM operator installs it.
 TOMVENV := .tomvenv
 TOMSTAMP := $(TOMVENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+BOOTSTRAP := 5.3.8
 # tomtoolkit's own dependencies warn of Django 6 and astroquery changes (not ours to fix).
 TOM_PYTEST := -p pytest_django --ds=tests.tom.settings \
   -W "ignore:CheckConstraint.check is deprecated" \
@@ -27,7 +28,16 @@ install: $(STAMP)
 $(TOMSTAMP): pyproject.toml
 	test -x $(TOMVENV)/bin/python || $(PYTHON) -m venv $(TOMVENV)
 	$(TOMVENV)/bin/python -m pip install -q --disable-pip-version-check -U pip
-	$(TOMVENV)/bin/python -m pip install -q --disable-pip-version-check -e '.[test,tom]' 'pytest-django>=4.8,<5'
+	$(TOMVENV)/bin/python -m pip install -q --disable-pip-version-check -e '.[test,tom]' \
+	  'pytest-django>=4.8,<5' 'playwright>=1.50,<2'
+	# Bootstrap served by the throwaway TOM itself (django-bootstrap5 links a CDN, which a
+	# closed network, the browser test's, never reaches): from the npm registry, if npm is here.
+	if command -v npm >/dev/null; then \
+	  d=$(TOMVENV)/share/pgb-tom-static/bootstrap && mkdir -p $$d && \
+	  npm pack --silent --pack-destination $$d bootstrap@$(BOOTSTRAP) >/dev/null && \
+	  tar xzf $$d/bootstrap-$(BOOTSTRAP).tgz -C $$d --strip-components=3 \
+	    package/dist/css/bootstrap.min.css package/dist/js/bootstrap.bundle.min.js && \
+	  rm $$d/bootstrap-$(BOOTSTRAP).tgz; fi
 	rm -f $(TOMVENV)/.installed-*
 	touch $@
 

@@ -3,6 +3,7 @@ operator would set one up (tom_setup's template, trimmed); the tests point it at
 emulators."""
 
 import os
+import sys
 import tempfile
 
 from tom_common.default_settings import *  # noqa: F403
@@ -56,6 +57,15 @@ USE_I18N = True
 USE_TZ = True
 CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 STATIC_URL = "/static/"
+# Bootstrap from the venv (the Makefile puts it there), not from a CDN: the browser test's
+# network is closed. Without it, django-bootstrap5's CDN links stay.
+_STATIC = os.path.join(sys.prefix, "share", "pgb-tom-static")
+if os.path.isdir(os.path.join(_STATIC, "bootstrap")):
+    STATICFILES_DIRS = [_STATIC]
+    BOOTSTRAP5 = {
+        "css_url": {"url": STATIC_URL + "bootstrap/bootstrap.min.css"},
+        "javascript_url": {"url": STATIC_URL + "bootstrap/bootstrap.bundle.min.js"},
+    }
 MEDIA_ROOT = os.path.join(tempfile.gettempdir(), "pgb-tom-media")
 MEDIA_URL = "/data/"
 TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
