@@ -109,6 +109,7 @@ def _extras(alert: Alert, survey: str) -> dict[str, Any]:
     candidate = record.get("candidate") or {}
     for key in ("classtar", "sgscore1", "distpsnr1", "drb", "rb", "ndethist", "ssnamenr"):
         value = candidate.get(key)
-        if isinstance(value, (int, float, str)) and not isinstance(value, bool):
+        # ZTF writes "null" for no solar-system match: no extra, as for a null.
+        if isinstance(value, (int, float, str)) and not isinstance(value, bool) and value != "null":
             extras[key] = value
     return extras

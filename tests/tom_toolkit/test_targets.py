@@ -39,6 +39,22 @@ def test_one_row_per_ztf_object_with_the_latest_position_and_all_photometry():
     assert pickle.loads(pickle.dumps(rows)) == rows  # the TOM's cache pickles them
 
 
+def test_extras_hold_the_latest_candidates_scores_and_no_literal_nulls():
+    shipped = alerts("ztf")
+    for row in target_rows(shipped):
+        latest = max((a for a in shipped if a.record["objectId"] == row["name"]),
+                     key=lambda a: a.record["candidate"]["jd"])  # fmt: skip
+        extras = row["extras"]
+        assert extras["latest_candid"] == str(latest.record["candidate"]["candid"])
+        for key in ("classtar", "sgscore1", "distpsnr1", "drb", "rb", "ndethist", "ssnamenr"):
+            value = latest.record["candidate"].get(key)
+            if value in (None, "null"):
+                assert key not in extras
+            else:
+                assert extras[key] == value
+    assert any(a.record["candidate"]["ssnamenr"] == "null" for a in shipped)  # ZTF's own null
+
+
 def test_lsst_rows_are_named_by_their_dia_object_or_source():
     rows = target_rows(alerts("lsst"))
     assert rows and all(r["name"].startswith("LSST-") and r["survey"] == "LSST" for r in rows)
