@@ -13,9 +13,10 @@ from django.urls import reverse
 from tom_dataproducts.models import PhotometryReducedDatum
 from tom_targets.models import Target
 
+from pittgoogle_cli.packets.decode import Decoder
 from pittgoogle_cli.tom_toolkit.photometry import points
 
-from ..conftest import Channel, new_channel
+from ..conftest import DATA, Channel, new_channel
 
 SERVICE = "Pitt-Google stream"
 pytestmark = pytest.mark.django_db
@@ -89,3 +90,38 @@ def test_missing_credentials_are_feedback_not_a_500(settings, browser, monkeypat
     assert page.status_code == 200
     assert "nokey.json" in page.context["query_feedback"]
     assert page.context["results"] == []
+
+
+def test_lsst_alerts_become_targets_with_ab_magnitudes(tom, browser, emulator):
+    """Rubin's wire format (0x00, schema id, Avro) and its containers, through the views."""
+    files = sorted((DATA / "lsst").glob("*.avro"))
+    decoded = [record for f in files for record, _ in Decoder().decode_all(f.read_bytes())]
+    chan = new_channel(emulator)
+    chan.publish([f.read_bytes() for f in files])
+    page = run_query(browser, subscription_name=chan.subscription_id)
+    assert page.context["query_feedback"] == ""
+    shown = page.context["results"]
+    by_name: dict[str, dict] = {}
+    for record in decoded:
+        obj = (record.get("diaObject") or {}).get("diaObjectId")
+        name = f"LSST-DIA-{obj or record['diaSource']['diaObjectId']}"
+        by_name.setdefault(name, {}).update({p.key: p for p in points(record, "lsst")})
+    assert {row["name"] for row in shown} == set(by_name)
+    assert sum(map(len, by_name.values())) > 0
+    assert {row["survey"] for row in shown} == {"LSST"}
+    assert chan.drain_ids() == []
+
+    made = browser.post(
+        reverse("dataservices:create-target"),
+        {"query_id": "", "data_service": SERVICE,
+         "selected_results": [str(row["id"]) for row in shown]},
+    )  # fmt: skip
+    assert made.status_code == 302
+    for name, expected in by_name.items():
+        stored = PhotometryReducedDatum.objects.filter(target__name=name)
+        assert stored.count() == len(expected)
+        assert stored.filter(limit__isnull=False).count() == sum(
+            p.is_limit for p in expected.values()
+        )
+        for datum in stored.filter(limit__isnull=True):
+            assert 10 < datum.brightness < 35  # AB magnitudes, not nJy
