@@ -40,6 +40,7 @@ if _TYPE_CHECKING:
     from .bigquery.pager import QueryResult
     from .bigquery.sql import Query, TableId, alerts_query
     from .engine.local import decode_files
+    from .engine.admin import subscriptions
     from .engine.pull import alerts, pull
     from .engine.settings import (
         DecodeOutcome,
@@ -91,6 +92,7 @@ _LAZY = {
     "pull": ".engine.pull",
     "pull_sync": ".engine.sync",
     "resolve_project": ".auth.resolve",
+    "subscriptions": ".engine.admin",
     "where_filter": ".filters.where",
 }
 
@@ -163,5 +165,6 @@ __all__ = [
     "pull",
     "pull_sync",
     "resolve_project",
+    "subscriptions",
     "where_filter",
 ]

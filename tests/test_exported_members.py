@@ -63,6 +63,7 @@ PUBLIC = [
     "pull",
     "pull_sync",
     "resolve_project",
+    "subscriptions",
     "where_filter",
 ]
 

@@ -258,3 +258,23 @@ def test_held_alerts_returned_whole_when_the_callers_work_fails(channel: Channel
     assert sorted(channel.drain_ids()) == sorted(published)
     with pytest.raises(pgb.ConfigError, match="needs a stop"):
         pgb.HeldAlerts(settings_for(channel, until_empty=False))
+
+
+def test_subscriptions_from_python_see_what_pull_created(channel: Channel):
+    """``pgb.subscriptions``: the same calls as ``pgb subscription``, from a notebook."""
+    from pittgoogle_cli.pubsub.admin import subscription_body
+    from pittgoogle_cli.pubsub.rest import subscription_name, topic_name
+
+    async def main() -> tuple[list[str], Any]:
+        async with pgb.subscriptions(PROJECT, emulator_host=channel.host) as admin:
+            made = await admin.create(
+                subscription_name(f"{channel.subscription_id}-kept", PROJECT),
+                subscription_body(topic_name(channel.topic), retain_acked=True),
+            )
+            names = [s.name async for s in admin.subscriptions()]
+            await admin.delete(subscription_name(made.id, PROJECT))
+            return names, made
+
+    names, made = anyio.run(main)
+    assert channel.subscription in names and made.name in names
+    assert made.retain_acked_messages and made.topic == channel.topic

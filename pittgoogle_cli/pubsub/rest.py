@@ -20,12 +20,12 @@ PITT_GOOGLE_PROJECT = "ardent-cycling-243415"
 _ID = re.compile(r"[A-Za-z][A-Za-z0-9\-_.~+%]{2,254}")
 # Looser than Google's 6-30 rule on purpose: old "domain:project" ids and emulator projects.
 _PROJECT = re.compile(r"[A-Za-z0-9][A-Za-z0-9\-:._]{0,99}")
-_FULL_NAME = re.compile(r"projects/([^/]+)/(subscriptions|topics)/([^/]+)")
+_FULL_NAME = re.compile(r"projects/([^/]+)/(subscriptions|topics|snapshots)/([^/]+)")
 
 
 @dataclass(frozen=True, slots=True)
 class ResourceName:
-    """``projects/PROJECT/{subscriptions|topics}/ID``."""
+    """``projects/PROJECT/{subscriptions|topics|snapshots}/ID``."""
 
     project: str
     kind: str
@@ -66,6 +66,10 @@ def subscription_name(name: str, project: str | None) -> ResourceName:
 
 def topic_name(name: str, project: str | None = PITT_GOOGLE_PROJECT) -> ResourceName:
     return _resource(name, project, "topics")
+
+
+def snapshot_name(name: str, project: str | None) -> ResourceName:
+    return _resource(name, project, "snapshots")
 
 
 class PubsubMessage(msgspec.Struct, frozen=True, rename="camel"):
