@@ -39,8 +39,8 @@ if _TYPE_CHECKING:
     from .bigquery.client import BigQueryClient
     from .bigquery.pager import QueryResult
     from .bigquery.sql import Query, TableId, alerts_query
-    from .engine.local import decode_files
     from .engine.admin import subscriptions
+    from .engine.local import decode_files
     from .engine.pull import alerts, pull
     from .engine.settings import (
         DecodeOutcome,
