@@ -165,3 +165,16 @@ def test_unreachable_emulator_exits_7(emulator: str):
     assert waiting.startswith(f"pgb: cannot reach {closed}") and waiting.endswith("up to 3 s")
     assert failed.startswith(f"pgb: cannot use or create projects/{PROJECT}")
     assert failed.endswith("(still failing after 3 s)")
+
+
+def test_no_ack_looks_without_consuming(emulator: str, ztf_payloads):
+    """Past the ack deadline too: held (leased) all along, so none comes twice in the run,
+    and all of them are in the subscription afterwards."""
+    chan = new_channel(emulator, ack_deadline=10)
+    ids = chan.publish(ztf_payloads[:5])
+    done = run_pgb(emulator, "pull", chan.subscription_id, "--no-ack", "--timeout", "25",
+                   "--envelope", "--fields", "objectId")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert sorted(line["messageId"] for line in lines(done.stdout)) == sorted(ids)
+    assert "0 acked, 5 returned" in done.stderr.decode()
+    assert sorted(chan.drain_ids()) == sorted(ids)

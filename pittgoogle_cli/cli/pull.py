@@ -83,6 +83,14 @@ def pull(
             help="Give up on one request after this long and retry it (a stalled link).",
         ),
     ] = 60.0,
+    no_ack: Annotated[
+        bool,
+        typer.Option(
+            "--no-ack",
+            help="Look without consuming: ack nothing; every alert pulled goes back to the "
+            "subscription when the run ends (none comes twice within the run).",
+        ),
+    ] = False,
     quiet: opt.Quiet = False,
     *,
     processing: opt.ProcessingOptions,
@@ -105,6 +113,7 @@ def pull(
             dead_letter_dir=dead_letter,
             give_up_after=give_up_after,
             request_timeout=request_timeout,
+            no_ack=no_ack,
             **processing.settings(),
         )
 

@@ -44,6 +44,7 @@ def connect(settings: PullSettings, on_notice: Callable[[str], None] | None = No
         concurrency=settings.concurrency,
         until_empty=settings.until_empty,
         empty_wait=settings.empty_wait,
+        no_ack=settings.no_ack,
     )
     notices = OutageNotices(on_notice) if on_notice is not None else None
     retry = RetryPolicy(give_up_after=settings.patience, notice=notices)

@@ -85,6 +85,9 @@ class PullSettings(DecodeSettings):
     # included; None: an hour for a stream with no stop, two minutes for a bounded run.
     give_up_after: float | None = None
     request_timeout: float = 60.0  # seconds one HTTP request may take before it is retried
+    # Look without consuming: nothing is acked; every alert pulled is held (leased, so none
+    # comes twice in one run) and returned to the subscription when the run ends.
+    no_ack: bool = False
 
     @property
     def patience(self) -> float:

@@ -34,6 +34,9 @@ class StreamOptions:
     ack_deadline: int = 60
     until_empty: bool = False
     empty_wait: float = 1.0
+    # Look without consuming: an ack keeps the message held (leased, so it does not come
+    # again within the run); everything held goes back when the stream closes.
+    no_ack: bool = False
 
 
 async def open_subscription(
@@ -90,10 +93,13 @@ class QuietClock:
 class Holding:
     """The messages held for one subscription, and the acks and nacks owed for them."""
 
-    def __init__(self, subscriber: Subscriber, counts: Counts, deadline: int = 60) -> None:
+    def __init__(
+        self, subscriber: Subscriber, counts: Counts, deadline: int = 60, *, no_ack: bool = False
+    ) -> None:
         self.subscriber = subscriber
         self.counts = counts
         self.deadline = deadline
+        self.no_ack = no_ack
         self._held: dict[str, float] = {}  # ack_id -> when its deadline runs out (monotonic)
         # Acked by the caller but not yet confirmed by Pub/Sub: leased still, so that a slow
         # or retried ack request does not let them run out and come again.
@@ -121,6 +127,8 @@ class Holding:
         self.counts.pulled += len(batch)
 
     def ack(self, ack_ids: list[str]) -> None:
+        if self.no_ack:
+            return
         held = self._held
         for ack_id in ack_ids:
             expires = held.pop(ack_id, None)
@@ -187,7 +195,9 @@ class HeldStream:
         self.subscriber = subscriber
         self.options = options or StreamOptions()
         self.counts = counts or Counts()
-        self._holding = Holding(subscriber, self.counts, self.options.ack_deadline)
+        self._holding = Holding(
+            subscriber, self.counts, self.options.ack_deadline, no_ack=self.options.no_ack
+        )
         self._quiet = QuietClock(self.options)
         self._on_notice = on_notice  # hears what the user should know (a subscription created)
 
