@@ -29,6 +29,7 @@ for _signum in _EARLY:
 
 from pittgoogle_cli.cli import (  # noqa: E402
     auth,  # noqa: F401  (each module registers its commands)
+    dead_letter,  # noqa: F401
     decode,  # noqa: F401
     pull,  # noqa: F401
     query,  # noqa: F401

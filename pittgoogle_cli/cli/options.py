@@ -71,6 +71,7 @@ def int64_as_string(panel: str | None = None) -> Any:
 
 
 Int64AsString = Annotated[bool, int64_as_string()]
+Json = Annotated[bool, typer.Option("--json", help="One JSON object per line.")]
 SchemaDirs = Annotated[
     list[Path] | None,
     typer.Option(

@@ -23,7 +23,6 @@ snapshots = typer.Typer(help="Snapshots of a subscription, to seek back to.", no
 subscriptions.add_typer(snapshots, name="snapshot")
 app.add_typer(subscriptions, name="subscription")
 
-Json = Annotated[bool, typer.Option("--json", help="One JSON object per line.")]
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
 _DURATION = re.compile(r"(\d+(?:\.\d+)?)([smhd]?)")
 
@@ -64,7 +63,7 @@ def _json_lines(items: list[dict[str, Any]]) -> None:
 
 
 @app.command()
-def topics(as_json: Json = False) -> None:
+def topics(as_json: opt.Json = False) -> None:
     """Pitt-Google's public topics, from pgb's own list (no permission needed).
 
     Example: pgb topics; then pgb pull ztf-lite --max 10
@@ -81,7 +80,7 @@ def topics(as_json: Json = False) -> None:
 def list_(
     project: opt.ProjectOption = None,
     credentials: opt.CredentialsOption = None,
-    as_json: Json = False,
+    as_json: opt.Json = False,
 ) -> None:
     """Your project's subscriptions: topic, ack deadline, retention, expiry, filter.
 
@@ -286,7 +285,7 @@ def snapshot_create(
 def snapshot_list(
     project: opt.ProjectOption = None,
     credentials: opt.CredentialsOption = None,
-    as_json: Json = False,
+    as_json: opt.Json = False,
 ) -> None:
     """Your project's snapshots.
 
