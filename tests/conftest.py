@@ -109,6 +109,8 @@ def channel(emulator: str) -> Channel:
 
 def pgb_env(emulator: str, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("PGB_", "GOOGLE_"))}
+    # A config.toml of the developer's never reaches a test; a test names its own.
+    env["PGB_CONFIG"] = "/nonexistent/pgb-tests/config.toml"
     env.update({"PUBSUB_EMULATOR_HOST": emulator, "GOOGLE_CLOUD_PROJECT": PROJECT, **extra})
     return env
 

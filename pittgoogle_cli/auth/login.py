@@ -19,6 +19,7 @@ import anyio
 import anyio.abc
 from authlib.common.security import generate_token  # type: ignore[import-untyped]
 
+from pittgoogle_cli import config
 from pittgoogle_cli._exceptions import AuthError
 from pittgoogle_cli.auth.cache import Login, cache_path, read_login, write_login
 from pittgoogle_cli.auth.credentials import UserCredentials
@@ -35,7 +36,6 @@ from pittgoogle_cli.auth.oauth import (
     fetch_userinfo_email,
     google_errors,
 )
-from pittgoogle_cli.config import config_path, read_table
 
 # The e-mail scope only lets `pgb auth status` say which account is logged in.
 LOGIN_SCOPES = (*API_SCOPES, "openid", EMAIL_SCOPE)
@@ -58,22 +58,19 @@ class OAuthClient:
 
 
 def oauth_client() -> OAuthClient:
-    """The client id and secret from the environment, else from ``config.toml``'s ``[oauth]``."""
+    """The client id and secret from the environment, else from ``config.toml`` (its profile,
+    its top level, or the older ``[oauth]`` table)."""
     for id_name, secret_name in _ENV_NAMES:
         if client_id := os.environ.get(id_name):
             if not (secret := os.environ.get(secret_name, "")):
                 raise AuthError(f"{id_name} is set but {secret_name} is not: set both")
             return OAuthClient(client_id, secret)
-    path = config_path()
-    table = read_table("oauth")
-    from_file, file_secret = table.get("client_id"), table.get("client_secret")
-    if not (isinstance(from_file, str) and from_file and isinstance(file_secret, str)) or not (
-        file_secret
-    ):
+    from_file, file_secret = config.text("oauth_client_id"), config.text("oauth_client_secret")
+    if not (from_file and file_secret):
         raise AuthError(
             "no OAuth client id for `pgb auth login`: set PGB_OAUTH_CLIENT_ID and "
-            f"PGB_OAUTH_CLIENT_SECRET, or put client_id and client_secret under [oauth] in "
-            f"{path}"
+            "PGB_OAUTH_CLIENT_SECRET, or `pgb config set oauth_client_id ID` and "
+            f"oauth_client_secret (in {config.config_path()})"
         )
     return OAuthClient(from_file, file_secret)
 

@@ -19,6 +19,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
+from pittgoogle_cli import config
 from pittgoogle_cli._exceptions import AuthError
 from pittgoogle_cli.auth.cache import read_login
 from pittgoogle_cli.auth.credentials import ServiceAccountKey, adc_path, load_credentials_file
@@ -78,11 +79,11 @@ def resolve_project(project: str | None = None, *, credentials: Path | None = No
 
     A service-account key from another project than an explicit one is an ``AuthError``.
     """
-    explicit = project or os.environ.get("GOOGLE_CLOUD_PROJECT") or None
+    explicit = config.text("project", project)
     if explicit is None:
         source = _first_source(credentials)
         return source.project if source is not None else None
-    path = credentials or _env_path("GOOGLE_APPLICATION_CREDENTIALS")
+    path = config.path("credentials", credentials)
     if path is not None:
         _check_key_project(_file_source(path), explicit)
     return explicit
@@ -116,7 +117,7 @@ async def auth_status(credentials: Path | None = None, project: str | None = Non
 
 
 def _first_source(credentials: Path | None) -> RefreshingTokenSource | None:
-    path = credentials or _env_path("GOOGLE_APPLICATION_CREDENTIALS")
+    path = config.path("credentials", credentials)
     if path is not None:
         return _file_source(path)
     login = read_login()
@@ -127,11 +128,6 @@ def _first_source(credentials: Path | None) -> RefreshingTokenSource | None:
         return _file_source(adc)
     gcloud = shutil.which("gcloud")
     return GcloudTokenSource(gcloud) if gcloud is not None else None
-
-
-def _env_path(name: str) -> Path | None:
-    value = os.environ.get(name)
-    return Path(value).expanduser() if value else None
 
 
 def _file_source(path: Path) -> RefreshingTokenSource:

@@ -22,6 +22,7 @@ from types import TracebackType
 
 import httpx
 
+from pittgoogle_cli import config
 from pittgoogle_cli._exceptions import ConfigError, CostTooHigh, PgbError
 from pittgoogle_cli.bigquery.pager import Pages, QueryResult, checked
 from pittgoogle_cli.bigquery.rest import (
@@ -89,6 +90,7 @@ class BigQueryClient:
         if emulator_host is None:
             emulator_host = os.environ.get(EMULATOR_ENV) or None
         self.emulator = emulator_host is not None
+        project = config.text("project", project)
         if tokens is None and not self.emulator:
             from pittgoogle_cli.auth.resolve import (  # only off the emulator
                 default_token_source,
@@ -100,7 +102,7 @@ class BigQueryClient:
         if not project:
             raise ConfigError(
                 "no Google Cloud project to run the query in (and pay for it): "
-                "pass --project or set GOOGLE_CLOUD_PROJECT"
+                "pass --project, set GOOGLE_CLOUD_PROJECT, or `pgb config set project ID`"
             )
         self.project = project
         self._http = httpx.AsyncClient(

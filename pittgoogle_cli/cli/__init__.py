@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 from types import FrameType
 
 
@@ -29,6 +30,7 @@ for _signum in _EARLY:
 
 from pittgoogle_cli.cli import (  # noqa: E402
     auth,  # noqa: F401  (each module registers its commands)
+    config,  # noqa: F401
     dead_letter,  # noqa: F401
     decode,  # noqa: F401
     pull,  # noqa: F401
@@ -41,5 +43,31 @@ if signal.SIGINT in _EARLY:
     signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
+_GLOBAL_FLAGS = ("--debug",)
+_GLOBAL_VALUES = ("--profile",)
+
+
 def main() -> None:
-    app()
+    app(args=global_options_first(sys.argv[1:]), prog_name="pgb")
+
+
+def global_options_first(args: list[str]) -> list[str]:
+    """``--debug`` and ``--profile NAME`` wherever they are on the line (before a ``--``),
+    moved in front of the command, where click expects them."""
+    front: list[str] = []
+    rest: list[str] = []
+    index = 0
+    while index < len(args):
+        arg = args[index]
+        if arg == "--":
+            rest += args[index:]
+            break
+        if arg in _GLOBAL_FLAGS or (arg.split("=", 1)[0] in _GLOBAL_VALUES and "=" in arg):
+            front.append(arg)
+        elif arg in _GLOBAL_VALUES and index + 1 < len(args):
+            front += args[index : index + 2]
+            index += 1
+        else:
+            rest.append(arg)
+        index += 1
+    return front + rest

@@ -6,14 +6,15 @@ The exit codes are listed in ``cli.py`` and the README; each error class carries
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Awaitable, Callable
-from typing import Annotated, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 
 import anyio
 import typer
 from rich.console import Console
 
-from pittgoogle_cli import __version__
+from pittgoogle_cli import __version__, config
 from pittgoogle_cli._exceptions import OutputClosed, PgbError
 
 if sys.version_info < (3, 11):
@@ -43,16 +44,46 @@ def _main(
     debug: Annotated[
         bool, typer.Option("--debug", help="Show tracebacks (never credentials).")
     ] = False,
+    profile: Annotated[
+        str | None,
+        typer.Option(
+            metavar="NAME",
+            help="Settings from [profiles.NAME] of config.toml (default: $PGB_PROFILE).",
+        ),
+    ] = None,
     version: Annotated[
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Print version.")
     ] = False,
 ) -> None:
     _state["debug"] = debug
+    config.use_profile(profile)
+    warnings.showwarning = _warning
+
+
+def _warning(message: Warning | str, *args: object, **kwargs: object) -> None:
+    """A warning (an unknown key in config.toml) as ``pgb: warning: ...``."""
+    say(f"warning: {message}")
 
 
 def say(message: str) -> None:
     """The one way pgb tells the user something: ``pgb: message`` on stderr."""
     stderr.print(f"pgb: {message}", markup=False, soft_wrap=True)
+
+
+def table(rows: list[list[str]]) -> None:
+    """Columns padded to their widest cell, on stdout (a listing is the data)."""
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=True)]
+        sys.stdout.write("  ".join(cells).rstrip() + "\n")
+
+
+def json_lines(items: list[dict[str, Any]]) -> None:
+    """One JSON object per line on stdout."""
+    import orjson
+
+    for item in items:
+        sys.stdout.buffer.write(orjson.dumps(item) + b"\n")
 
 
 def fail(message: str, code: int) -> NoReturn:

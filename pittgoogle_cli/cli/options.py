@@ -48,15 +48,17 @@ CredentialsOption = Annotated[
     typer.Option(
         "--credentials",
         dir_okay=False,
+        metavar="FILE",
         help="A service-account key (JSON) to use instead of your login "
-        "(default: $GOOGLE_APPLICATION_CREDENTIALS).",
+        "(default: $GOOGLE_APPLICATION_CREDENTIALS, else the profile's credentials).",
     ),
 ]
 ProjectOption = Annotated[
     str | None,
     typer.Option(
-        envvar="GOOGLE_CLOUD_PROJECT",
-        help="Your Google Cloud project (it holds your subscriptions and pays for queries).",
+        metavar="ID",
+        help="Your Google Cloud project, which holds your subscriptions and pays for queries "
+        "(default: $GOOGLE_CLOUD_PROJECT, else the profile's project).",
     ),
 ]
 

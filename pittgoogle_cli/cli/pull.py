@@ -22,12 +22,14 @@ from pittgoogle_cli.pubsub.rest import PITT_GOOGLE_PROJECT
 @opt.with_options(processing=opt.ProcessingOptions)
 def pull(
     subscription: Annotated[
-        str,
+        str | None,
         typer.Argument(
+            metavar="SUBSCRIPTION",
             help="Subscription id in your project (or projects/P/subscriptions/S); created "
-            "on Pitt-Google's topic of the same name if missing."
+            "on Pitt-Google's topic of the same name if missing (default: the profile's "
+            "subscription).",
         ),
-    ],
+    ] = None,
     project: opt.ProjectOption = None,
     credentials: opt.CredentialsOption = None,
     topic: Annotated[
@@ -60,9 +62,9 @@ def pull(
     dead_letter: Annotated[
         Path | None,
         typer.Option(
-            envvar="PGB_DEAD_LETTER_DIR",
-            help="Folder for messages that cannot be decoded "
-            "(default: ~/.local/state/pgb/dead-letter).",
+            metavar="DIR",
+            help="Folder for messages that cannot be decoded (default: $PGB_DEAD_LETTER_DIR, "
+            "the profile's dead_letter_dir, else ~/.local/state/pgb/dead-letter).",
         ),
     ] = None,
     give_up_after: Annotated[

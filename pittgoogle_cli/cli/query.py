@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import orjson
 import typer
 
+from pittgoogle_cli import config
 from pittgoogle_cli._exceptions import ConfigError
 from pittgoogle_cli.bigquery.rest import (
     DEFAULT_MAX_BYTES,
@@ -81,13 +82,14 @@ class QueryOptions:
     project: ProjectOption = None
     credentials: CredentialsOption = None
     max_bytes: Annotated[
-        str,
+        str | None,
         typer.Option(
-            envvar="PGB_MAX_BYTES",
+            metavar="SIZE",
             help="Refuse queries that would scan more (exit 5); also sent as "
-            "maximumBytesBilled. Sizes like 500MB, 10GiB, 1TB.",
+            "maximumBytesBilled. Sizes like 500MB, 10GiB, 1TB (default: $PGB_MAX_BYTES, "
+            f"the profile's max_bytes, else {DEFAULT_MAX_BYTES // 2**30}GiB).",
         ),
-    ] = f"{DEFAULT_MAX_BYTES // 2**30}GiB"
+    ] = None
     price_per_tib: Annotated[
         float,
         typer.Option(envvar="PGB_PRICE_PER_TIB", min=0, help="On-demand USD per TiB scanned."),
@@ -126,10 +128,11 @@ async def _query(options: QueryOptions) -> None:
     from pittgoogle_cli.bigquery.client import BigQueryClient
 
     the_query = build_query(options)
+    cap_setting = config.resolve("max_bytes", options.max_bytes)
     try:
-        cap = parse_size(options.max_bytes)
+        cap = parse_size(str(cap_setting.value))
     except ValueError as exc:
-        raise ConfigError(f"--max-bytes: {exc}") from None
+        raise ConfigError(f"max_bytes from {cap_setting.source}: {exc}") from None
     async with BigQueryClient(options.project, credentials=options.credentials) as bq:
         estimate = await bq.estimate(the_query, max_bytes=cap, price_per_tib=options.price_per_tib)
         _say_cost(options, estimate, cap, bq.emulator)

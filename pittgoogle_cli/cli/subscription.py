@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import re
-import sys
 from datetime import datetime
 from typing import Annotated, Any
 
-import orjson
 import typer
 
 from pittgoogle_cli._exceptions import ConfigError
 from pittgoogle_cli.cli import options as opt
-from pittgoogle_cli.cli.app import app, run, say
+from pittgoogle_cli.cli.app import app, json_lines, run, say, table
 from pittgoogle_cli.pubsub.rest import PITT_GOOGLE_PROJECT
 
 subscriptions = typer.Typer(
@@ -49,19 +47,6 @@ def _human(seconds: float | None) -> str:
     return f"{seconds:g}s"
 
 
-def _table(rows: list[list[str]]) -> None:
-    """Columns padded to their widest cell, on stdout (the listing is the data)."""
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=True)]
-        sys.stdout.write("  ".join(cells).rstrip() + "\n")
-
-
-def _json_lines(items: list[dict[str, Any]]) -> None:
-    for item in items:
-        sys.stdout.buffer.write(orjson.dumps(item) + b"\n")
-
-
 @app.command()
 def topics(as_json: opt.Json = False) -> None:
     """Pitt-Google's public topics, from pgb's own list (no permission needed).
@@ -71,9 +56,9 @@ def topics(as_json: opt.Json = False) -> None:
     from pittgoogle_cli.pubsub.topics import TOPICS
 
     if as_json:
-        _json_lines([t._asdict() | {"project": PITT_GOOGLE_PROJECT} for t in TOPICS])
+        json_lines([t._asdict() | {"project": PITT_GOOGLE_PROJECT} for t in TOPICS])
         return
-    _table([["TOPIC", "SURVEY", "WHAT IT CARRIES"], *([t.name, t.survey, t.about] for t in TOPICS)])
+    table([["TOPIC", "SURVEY", "WHAT IT CARRIES"], *([t.name, t.survey, t.about] for t in TOPICS)])
 
 
 @subscriptions.command("list")
@@ -95,7 +80,7 @@ def list_(
 
     found = sorted(run(main), key=lambda s: s.name)
     if as_json:
-        _json_lines([s.as_json() for s in found])
+        json_lines([s.as_json() for s in found])
         return
     if not found:
         say("no subscriptions in this project yet (pgb pull creates one)")
@@ -113,7 +98,7 @@ def list_(
         ]
         for s in found
     ]
-    _table([header, *rows])
+    table([header, *rows])
 
 
 def _short_topic(topic: str) -> str:
@@ -299,11 +284,9 @@ def snapshot_list(
 
     found = sorted(run(main), key=lambda s: s.name)
     if as_json:
-        _json_lines(
-            [{"name": s.name, "topic": s.topic, "expireTime": s.expire_time} for s in found]
-        )
+        json_lines([{"name": s.name, "topic": s.topic, "expireTime": s.expire_time} for s in found])
     elif found:
-        _table([["NAME", "TOPIC", "EXPIRES"], *([s.id, s.topic, s.expire_time] for s in found)])
+        table([["NAME", "TOPIC", "EXPIRES"], *([s.id, s.topic, s.expire_time] for s in found)])
     else:
         say("no snapshots in this project")
 

@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+from pittgoogle_cli import config
 from pittgoogle_cli._exceptions import ConfigError
 from pittgoogle_cli.google.retry import RetryPolicy
 from pittgoogle_cli.pubsub.admin import Admin
@@ -31,13 +32,13 @@ async def subscriptions(
     credentials); its HTTP client closed on exit."""
     emulator = emulator_host or os.environ.get("PUBSUB_EMULATOR_HOST") or None
     if emulator:
-        project = project or os.environ.get("GOOGLE_CLOUD_PROJECT") or None
+        project = config.text("project", project)
     else:
         from pittgoogle_cli.auth.resolve import resolve_project
 
         project = resolve_project(project, credentials=credentials)
     if not project:
-        raise ConfigError("no Google Cloud project: pass --project or set GOOGLE_CLOUD_PROJECT")
+        raise ConfigError(config.NO_PROJECT)
     client = pubsub_client(
         emulator,
         retry=RetryPolicy(give_up_after=give_up_after),

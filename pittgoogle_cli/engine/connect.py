@@ -7,6 +7,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from pittgoogle_cli import config
 from pittgoogle_cli.engine.settings import PullSettings
 from pittgoogle_cli.google.http import RestClient
 from pittgoogle_cli.google.retry import OutageNotices, RetryPolicy
@@ -30,11 +31,12 @@ def connect(settings: PullSettings, on_notice: Callable[[str], None] | None = No
     Calls are retried for ``settings.patience`` seconds; ``on_notice`` hears of outages."""
     emulator = settings.emulator_host or os.environ.get("PUBSUB_EMULATOR_HOST") or None
     if emulator:  # no credentials: the project is only a name
-        project = settings.project or os.environ.get("GOOGLE_CLOUD_PROJECT") or None
+        project = config.text("project", settings.project)
     else:
         from pittgoogle_cli.auth.resolve import resolve_project
 
         project = resolve_project(settings.project, credentials=settings.credentials)
+    assert settings.subscription is not None  # PullSettings takes the profile's if None
     name = subscription_name(settings.subscription, project)
     topic = None
     if settings.create:

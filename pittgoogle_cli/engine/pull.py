@@ -22,6 +22,7 @@ from typing import Protocol
 
 import anyio
 
+from pittgoogle_cli import config
 from pittgoogle_cli._exceptions import ConfigError, OutputClosed
 from pittgoogle_cli.engine import build
 from pittgoogle_cli.engine.batch import Engine
@@ -57,9 +58,12 @@ async def pull(
     on_notice: Notice | None = None,
     monitor: Monitor | None = None,
 ) -> PullOutcome:
-    """Write alerts to ``out`` (default ``settings.out``, else stdout; or a ``Sink`` of
-    yours) until a stop condition; the outcome says which and what was done."""
+    """Write alerts to ``out`` (default ``settings.out``, else the profile's ``out``, else
+    stdout; or a ``Sink`` of yours) until a stop condition; the outcome says which and what
+    was done."""
     decoder, filters = build.decoder(settings), build.filters(settings)
+    if out is None and settings.out is None:
+        out = config.text("out")
     owned = not isinstance(out, Sink)
     sink = out if isinstance(out, Sink) else build.open_output(settings, out)
     try:

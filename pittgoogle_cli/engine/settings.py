@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from pittgoogle_cli import config
 from pittgoogle_cli._exceptions import ConfigError
 from pittgoogle_cli.filters.base import Filter
 from pittgoogle_cli.packets.models import Counts
@@ -68,9 +69,10 @@ class PullSettings(DecodeSettings):
     drained (``until_empty``); with none of these, it streams until stopped.
     """
 
-    subscription: str = field(kw_only=False)
-    project: str | None = None  # None: $GOOGLE_CLOUD_PROJECT, the key's project...
-    credentials: Path | None = None  # None: $GOOGLE_APPLICATION_CREDENTIALS, login, ADC...
+    # None: the profile's (config.toml); the rest of these Nones: see pittgoogle_cli.config
+    subscription: str | None = field(default=None, kw_only=False)
+    project: str | None = None  # None: $GOOGLE_CLOUD_PROJECT, the profile's, the key's...
+    credentials: Path | None = None  # None: $GOOGLE_APPLICATION_CREDENTIALS, profile, login...
     emulator_host: str | None = None  # None: $PUBSUB_EMULATOR_HOST
     topic: str | None = None  # for a new subscription; default: the subscription's id
     topic_project: str = PITT_GOOGLE_PROJECT
@@ -98,7 +100,15 @@ class PullSettings(DecodeSettings):
         return BOUNDED_PATIENCE if bounded else STREAMING_PATIENCE
 
     def __post_init__(self) -> None:
-        """The CLI's ranges, for callers from Python too."""
+        """The CLI's ranges, for callers from Python too; the profile's subscription."""
+        if self.subscription is None:
+            named = config.text("subscription")
+            if named is None:
+                raise ConfigError(
+                    "no subscription: name one (pgb pull ztf-loop) or set a default with "
+                    "`pgb config set subscription ztf-loop`"
+                )
+            object.__setattr__(self, "subscription", named)
         if self.max_alerts is not None and self.max_alerts < 1:
             raise ConfigError(f"max_alerts must be 1 or more, not {self.max_alerts}")
         if not 1 <= self.concurrency <= 64:

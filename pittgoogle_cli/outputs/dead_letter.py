@@ -3,7 +3,6 @@ exactly as it came, with the reason, so that nothing is silently dropped."""
 
 from __future__ import annotations
 
-import os
 import traceback
 import uuid
 from pathlib import Path
@@ -11,6 +10,7 @@ from pathlib import Path
 import orjson
 import platformdirs
 
+from pittgoogle_cli import config
 from pittgoogle_cli.outputs.base import writing
 from pittgoogle_cli.outputs.files import write_atomic
 from pittgoogle_cli.packets.models import Message
@@ -20,9 +20,9 @@ from pittgoogle_cli.shapes.names import safe_component
 def default_dead_letter_dir() -> Path:
     """``$PGB_DEAD_LETTER_DIR``, else the platform's state folder: on Linux
     ``~/.local/state/pgb/dead-letter`` (``$XDG_STATE_HOME`` is honoured)."""
-    configured = os.environ.get("PGB_DEAD_LETTER_DIR")
-    if configured:
-        return Path(configured).expanduser()
+    configured = config.path("dead_letter_dir")
+    if configured is not None:
+        return configured
     return platformdirs.user_state_path("pgb") / "dead-letter"
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import msgspec
 
+from pittgoogle_cli import config
 from pittgoogle_cli._exceptions import ConfigError, MalformedReply
 
 PITT_GOOGLE_PROJECT = "ardent-cycling-243415"
@@ -47,7 +48,7 @@ def _resource(name: str, default_project: str | None, kind: str) -> ResourceName
         project, rid = full.group(1), full.group(3)
     else:
         if not default_project:
-            raise ConfigError("no Google Cloud project: pass --project or set GOOGLE_CLOUD_PROJECT")
+            raise ConfigError(config.NO_PROJECT)
         project, rid = default_project, name
     if not _PROJECT.fullmatch(project):
         raise ConfigError(f"{project!r} is not a valid Google Cloud project id")
