@@ -1,6 +1,7 @@
 """A local service in a child process, started and stopped for a block: the Pub/Sub
 emulator here, bqemulator in the tests. Stopping kills its whole process group, so a
-wrapper never leaves the real server (a JVM) holding the port."""
+wrapper never leaves the real server (a JVM) holding the port. ``run_command`` runs the
+command under test so that a SIGTERM to the runner reaches it too."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from types import TracebackType
 
@@ -76,6 +77,9 @@ class ServiceProcess:
         except RuntimeError as exc:
             self.stop()
             raise self.failure(f"{self.name} {exc}") from None
+        except BaseException:  # a SIGTERM while it starts: no with-block will stop it
+            self.stop()
+            raise
         return self.host
 
     def stop(self) -> None:
@@ -96,3 +100,35 @@ class ServiceProcess:
         self, t: type[BaseException] | None, e: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+def run_command(command: list[str], env: Mapping[str, str], grace: float = 30.0) -> int:
+    """Run ``command`` to its end; its exit code (128 + N when signal N ended it).
+
+    A SIGTERM to this process is passed on to the command, and Ctrl-C reaches it from the
+    terminal by itself; either way it gets ``grace`` seconds to finish (pgb acks what it
+    wrote) before it is killed, so it never outlives the runner and the emulator."""
+    child = subprocess.Popen(command, env=dict(env))
+    stopping: list[float] = []
+
+    def stop(signum: int, frame: object) -> None:
+        stopping.append(time.monotonic())
+        if signum == signal.SIGTERM and child.poll() is None:
+            child.send_signal(signum)
+
+    handlers = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        while True:
+            try:
+                code = child.wait(0.2)
+                return code if code >= 0 else 128 - code
+            except subprocess.TimeoutExpired:
+                if stopping and time.monotonic() - stopping[0] > grace:
+                    child.kill()
+    finally:
+        if child.poll() is None:  # an error here: the command goes too
+            child.kill()
+            child.wait()
+        for signum, handler in handlers.items():
+            if handler is not None:
+                signal.signal(signum, handler)

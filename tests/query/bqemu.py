@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import hashlib
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -28,7 +29,7 @@ import fastavro
 import httpx
 import orjson
 
-from pittgoogle_cli.emulator.process import ServiceProcess, free_port
+from pittgoogle_cli.emulator.process import ServiceProcess, free_port, run_command
 
 ROOT = Path(__file__).resolve().parents[2]
 VENV = ROOT / ".bqvenv"
@@ -54,6 +55,12 @@ def ensure_venv(timeout: float = 900) -> None:
     """Create ``.bqvenv`` and install the emulator once (the stamp file records it)."""
     if venv_ready():
         return
+    print(
+        f"bqemulator: first use, installing it into {VENV} (about 2 minutes; "
+        f"pip install {' '.join(REQUIREMENTS)})...",
+        file=sys.stderr,
+        flush=True,
+    )
     steps = [
         [sys.executable, "-m", "venv", "--clear", str(VENV)],
         [str(PYTHON), "-m", "pip", "install", "-q", "--disable-pip-version-check", *REQUIREMENTS],
@@ -178,6 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     command = parser.parse_args(argv).command
     command = command[1:] if command[:1] == ["--"] else command
     project = os.environ.get("GOOGLE_CLOUD_PROJECT") or "pgb-demo"
+    # SIGTERM (a timeout, a CI runner) must unwind the with-block, or the emulator lives on.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
     with BigQueryEmulator(project) as host:
         alerts = load_sample_alerts(host)
         print(f"bqemulator on {host}: {ZTF_TABLE} holds {len(alerts)} alerts", file=sys.stderr)
@@ -189,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
                     time.sleep(3600)
             except KeyboardInterrupt:
                 return 0
-        return subprocess.call(command, env=env)
+        return run_command(command, env)
 
 
 if __name__ == "__main__":
