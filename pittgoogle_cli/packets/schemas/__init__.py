@@ -61,15 +61,22 @@ class SchemaRegistry:
     def get(self, schema_id: int) -> SchemaInfo:
         return self._loaded(schema_id)
 
-    def _load(self, schema_id: int) -> SchemaInfo:
+    def find(self, schema_id: int) -> Path | None:
+        """The file schema ``schema_id`` is read from, or None if no folder has it."""
         for folder in self.folders:
             for path in _candidates(folder, schema_id):
                 if path.is_file():
-                    try:
-                        parsed = load_schema(str(path))
-                    except Exception as exc:
-                        raise DecodeError(f"schema {path} cannot be loaded: {exc}") from None
-                    return schema_info(parsed, "confluent-wire", schema_id)
+                    return path
+        return None
+
+    def _load(self, schema_id: int) -> SchemaInfo:
+        path = self.find(schema_id)
+        if path is not None:
+            try:
+                parsed = load_schema(str(path))
+            except Exception as exc:
+                raise DecodeError(f"schema {path} cannot be loaded: {exc}") from None
+            return schema_info(parsed, "confluent-wire", schema_id)
         major, minor = divmod(schema_id, 100)
         raise DecodeError(
             f"unknown schema id {schema_id} (v{major}.{minor}): add its .avsc files to a "
