@@ -11,17 +11,22 @@ from pathlib import Path
 import fastavro
 import orjson
 
-from .conftest import ZTF_FILES, pgb_command
+from .conftest import DATA, ZTF_FILES, pgb_command
 
 ALERTS = {(a := next(fastavro.reader(io.BytesIO(p.read_bytes()))))["candid"]: a for p in ZTF_FILES}
+BY_OBJECT = {alert["objectId"]: alert for alert in ALERTS.values()}
 
 
 def decode(*args: str) -> list[dict]:
+    return [orjson.loads(line) for line in decode_raw(*args)]
+
+
+def decode_raw(*args: str) -> list[bytes]:
     done = subprocess.run(
         pgb_command("decode", *map(str, ZTF_FILES), *args), capture_output=True, timeout=120
     )
     assert done.returncode == 0, done.stderr
-    return [orjson.loads(line) for line in done.stdout.splitlines()]
+    return done.stdout.splitlines(keepends=True)
 
 
 def test_lite_is_the_flat_view():
@@ -139,3 +144,70 @@ def test_format_tom_into_a_file_that_is_not_json_lines_is_refused(tmp_path: Path
     decode("--format", "tom", "--out", str(tmp_path / "tom.jsonl"))
     rows = [orjson.loads(line) for line in (tmp_path / "tom.jsonl").read_bytes().splitlines()]
     assert sorted(r["id"] for r in rows) == sorted(ALERTS)
+
+
+def test_fields_reach_into_lists_with_brackets():
+    """``prv_candidates[].magpsf`` keeps the list, each item cut down to what was asked for;
+    ``fp_hists`` is missing from v3.x alerts and stays null there, not an empty list."""
+    rows = decode("--fields", "objectId,prv_candidates[].magpsf,prv_candidates[].jd,fp_hists[].jd")
+    assert len(rows) == len(ALERTS) == len(BY_OBJECT)
+    for row in rows:
+        alert = BY_OBJECT[row["objectId"]]
+        fp_hists = alert.get("fp_hists")
+        assert row == {
+            "objectId": alert["objectId"],
+            "prv_candidates": [
+                {"magpsf": p["magpsf"], "jd": p["jd"]} for p in alert["prv_candidates"]
+            ],
+            "fp_hists": None if fp_hists is None else [{"jd": f["jd"]} for f in fp_hists],
+        }
+    assert {row["fp_hists"] is None for row in rows} == {True, False}  # v3.x and v4.x both
+
+
+def test_fields_keep_the_alerts_shape_so_one_jq_program_reads_both():
+    """The reason for the shape: what jq finds in the projection is what it finds in the
+    whole alert, so a jq program is written once."""
+    program = "[.objectId, [.prv_candidates[]? | .magpsf], [.fp_hists[]? | .jd]]"
+    whole = subprocess.run(
+        ["jq", "-c", program], input=b"".join(decode_raw()), capture_output=True, check=True
+    )
+    cut = decode_raw("--fields", "objectId,prv_candidates[].magpsf,fp_hists[].jd")
+    picked = subprocess.run(
+        ["jq", "-c", program], input=b"".join(cut), capture_output=True, check=True
+    )
+    assert picked.stdout == whole.stdout
+    assert len(picked.stdout.splitlines()) == len(ALERTS)
+
+
+def test_fields_whole_list_and_its_items_together_keep_the_whole_list():
+    for spec in ("prv_candidates,prv_candidates[].jd", "prv_candidates[].jd,prv_candidates"):
+        for row in decode("--cutouts", "drop", "--fields", f"candid,{spec}"):
+            assert row["prv_candidates"] == ALERTS[row["candid"]]["prv_candidates"]
+
+
+def test_fields_list_paths_that_are_wrong_are_usage_errors():
+    assert b"is not a field path like" in usage_error("--fields", "prv_candidates[.jd")
+    assert b"is not a field path like" in usage_error("--fields", "prv_candidates[0].jd")
+    error = usage_error("--fields", "prv_candidates[].jd,prv_candidates.jd")
+    assert error == b"pgb: --fields: prv_candidates and prv_candidates[] cannot both be kept\n"
+    error = usage_error("--fields", "prv_candidates[].magpfs")
+    assert b"did you mean prv_candidates[].magpsf?" in error
+    error = usage_error("--fields", "prv_candidates.magpsf")  # the [] forgotten
+    assert b"did you mean prv_candidates[].magpsf?" in error
+    error = usage_error("--fields", "candidate[].magpsf")  # not a list
+    assert b"did you mean candidate.magpsf?" in error
+
+
+def test_lsst_fields_into_lists_and_a_null_list():
+    done = subprocess.run(
+        pgb_command("decode", str(DATA / "lsst"), "--fields",
+                    "diaSourceId,prvDiaSources[].psfFlux,prvDiaForcedSources[].psfFlux"),
+        capture_output=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    rows = [orjson.loads(line) for line in done.stdout.splitlines()]
+    assert len(rows) == 5
+    for row in rows:
+        assert row["prvDiaForcedSources"] is None  # null in every sample: stays null
+        assert [set(p) for p in row["prvDiaSources"]] == [{"psfFlux"}, {"psfFlux"}]
+        assert all(isinstance(p["psfFlux"], float) for p in row["prvDiaSources"])

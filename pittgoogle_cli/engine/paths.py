@@ -44,6 +44,9 @@ def _unknown(option: str, path: Path, info: SchemaInfo, known: frozenset[Path]) 
     if lite is not None and tuple(lite.split(".")) in known and lite != dotted:
         return f"{message} ({option} reads the alert's own fields: did you mean {lite}?)"
     near = closest(path, known)
+    if near and "[]" in near and option == "--where":
+        listed = near.split("[]")[0]
+        return f"{message} ({listed} is a list: --where cannot look into it, --fields {near} can)"
     return f"{message} (did you mean {near}?)" if near else message
 
 

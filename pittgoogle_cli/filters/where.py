@@ -116,6 +116,11 @@ def _parse(source: str) -> ast.expr:
     try:
         tree = ast.parse(source, mode="eval")
     except SyntaxError as exc:
+        if "[]" in source:  # a path from `pgb schema fields` into a list
+            raise ConfigError(
+                f"--where {source!r}: [] steps into a list, which --where cannot do: it "
+                "tests an alert's own fields (--fields keeps a list's items)"
+            ) from None
         where = f", at column {exc.offset}" if exc.offset else ""
         if not exc.offset and exc.msg == "invalid syntax":
             where = ", it ends too soon"

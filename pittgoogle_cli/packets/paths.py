@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import difflib
 import functools
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from typing import Any
 
 from fastavro.schema import load_schema
 
+from pittgoogle_cli.packets.schema_fields import field_rows
 from pittgoogle_cli.packets.schemas import SHIPPED
 
 Path = tuple[str, ...]
@@ -24,28 +25,10 @@ ZTF_PATHS = SHIPPED / "ztf-paths.txt"
 
 
 def schema_paths(schema: Any) -> frozenset[Path]:
-    """Every path into records of a parsed Avro schema: ``("candidate",)``,
-    ``("candidate", "magpsf")``... (not into arrays or maps: a path keys into dicts)."""
-    return frozenset(_walk(schema, (), {}))
-
-
-def _walk(schema: Any, prefix: Path, named: dict[str, Any]) -> Iterator[Path]:
-    if isinstance(schema, list):  # a union
-        for branch in schema:
-            yield from _walk(branch, prefix, named)
-    elif isinstance(schema, str):
-        if schema in named and schema not in prefix:  # a named type used again
-            yield from _walk(named[schema], prefix, named)
-    elif isinstance(schema, dict):
-        if isinstance(schema.get("name"), str):
-            named.setdefault(schema["name"], schema)
-        if schema.get("type") == "record":
-            for field in schema.get("fields", []):
-                path = (*prefix, field["name"])
-                yield path
-                yield from _walk(field["type"], path, named)
-        elif isinstance(schema.get("type"), (dict, list)):
-            yield from _walk(schema["type"], prefix, named)
+    """Every field path of a parsed Avro schema: ``("candidate",)``, ``("candidate",
+    "magpsf")``, ``("prv_candidates[]", "magpsf")`` (an array's items, as ``--fields``
+    spells them)."""
+    return frozenset(tuple(row.path.split(".")) for row in field_rows(schema))
 
 
 def render_paths(paths: Iterable[Path]) -> str:

@@ -27,7 +27,8 @@ CUTOUT_KINDS = ("cutoutScience", "cutoutTemplate", "cutoutDifference")
 Shape = Callable[[Alert], Any]
 # keep them (base64 in the JSON), drop them, or write them as files into a folder
 Cutouts = Literal["keep", "drop"] | Path
-_FIELD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*")
+_NAME = r"[A-Za-z_][A-Za-z0-9_]*(\[\])*"
+_FIELD = re.compile(rf"{_NAME}(\.{_NAME})*")
 
 
 def lite(alert: Alert) -> dict[str, Any]:
@@ -47,29 +48,70 @@ def tom(alert: Alert) -> dict[str, Any]:
 
 
 def parse_fields(spec: str | Sequence[str]) -> list[tuple[str, ...]]:
-    """``objectId,candidate.magpsf`` -> [("objectId",), ("candidate", "magpsf")]."""
+    """``objectId,candidate.magpsf,prv_candidates[].jd`` -> [("objectId",), ("candidate",
+    "magpsf"), ("prv_candidates[]", "jd")]: ``[]`` steps into each item of a list."""
     parts = spec.split(",") if isinstance(spec, str) else spec
     paths = [part.strip() for part in parts if part.strip()]
     for path in paths:
         if not _FIELD.fullmatch(path):
-            raise ConfigError(f"--fields: {path!r} is not a field path like candidate.magpsf")
+            raise ConfigError(
+                f"--fields: {path!r} is not a field path like candidate.magpsf or "
+                "prv_candidates[].magpsf"
+            )
     if not paths:
         raise ConfigError("--fields needs at least one field")
-    return [tuple(path.split(".")) for path in paths]
+    found = [tuple(path.split(".")) for path in paths]
+    _selection(found)  # a name asked for both as a list and not is refused here
+    return found
 
 
-def project(record: dict[str, Any], paths: Sequence[tuple[str, ...]]) -> dict[str, Any]:
-    """Only the given paths, nested as in the alert; a missing field is null."""
-    out: dict[str, Any] = {}
+# What --fields keeps of a record: per name, how many lists its value is (``[]`` steps) and
+# what to keep of what is inside (None: all of it).
+Selection = dict[str, tuple[int, "Selection | None"]]
+
+
+def _selection(paths: Sequence[tuple[str, ...]]) -> Selection:
+    top: Selection = {}
     for path in paths:
-        value: Any = record
-        for key in path:
-            value = value.get(key) if isinstance(value, dict) else None
-        target = out
-        for key in path[:-1]:
-            target = target.setdefault(key, {})
-        target[path[-1]] = value
-    return out
+        level = top
+        for index, step in enumerate(path):
+            name, lists, last = step.rstrip("[]"), step.count("[]"), index == len(path) - 1
+            known = level.get(name)
+            if known is not None and known[1] is None:
+                break  # the whole value is kept already: a deeper path adds nothing
+            if known is None or last:
+                level[name] = (lists, None if last else {})
+            elif known[0] != lists:
+                where = ".".join((*path[:index], name))
+                raise ConfigError(f"--fields: {where} and {where}[] cannot both be kept")
+            inner = level[name][1]
+            if inner is None:
+                break
+            level = inner
+    return top
+
+
+def _keep(record: Any, selection: Selection) -> dict[str, Any]:
+    found = record if isinstance(record, dict) else {}
+    return {
+        name: _items(found.get(name), lists, inner) for name, (lists, inner) in selection.items()
+    }
+
+
+def _items(value: Any, lists: int, inner: Selection | None) -> Any:
+    if lists:  # a list's picked items; a null (or not a list) stays null
+        if not isinstance(value, list):
+            return None
+        return [_items(item, lists - 1, inner) for item in value]
+    return value if inner is None else _keep(value, inner)
+
+
+def projector(paths: Sequence[tuple[str, ...]]) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """Only the given paths, nested as in the alert, so a jq program written for the whole
+    alert (``.prv_candidates[].magpsf``) reads the projection too. A missing field is null,
+    and so is a list that is null; ``x`` and ``x.y`` together keep all of ``x``."""
+    selection = _selection(paths)
+    return lambda record: _keep(record, selection)
 
 
 def cutouts(record: dict[str, Any]) -> dict[str, bytes]:
@@ -162,8 +204,10 @@ def _body(options: ShapeOptions) -> Shape:
     if keep and paths is None:
         return _whole
 
+    pick = projector(paths) if paths is not None else None
+
     def shaped(alert: Alert) -> dict[str, Any]:
         record = alert.record if keep else without_cutouts(alert.record, folder)
-        return project(record, paths) if paths is not None else record
+        return pick(record) if pick is not None else record
 
     return shaped
