@@ -35,6 +35,7 @@ from pittgoogle_cli.cli import (  # noqa: E402
     decode,  # noqa: F401
     pull,  # noqa: F401
     query,  # noqa: F401
+    schema,  # noqa: F401
     subscription,  # noqa: F401
 )
 from pittgoogle_cli.cli.app import app  # noqa: E402
