@@ -10,6 +10,7 @@ not just a wrapper) whatever happens.
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import threading
@@ -150,5 +151,11 @@ class LoopPublisher:
         self._thread.join(10)
 
 
-def alert_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.iterdir() if p.suffix in (".avro", ".json"))
+def alert_files(path: Path) -> list[Path]:
+    """The alert files (``.avro``, ``.json``) in folder ``path``, or ``path`` itself when it
+    is one file; ``FileNotFoundError`` saying so when it is neither."""
+    if path.is_file():
+        return [path]
+    if not path.is_dir():
+        raise FileNotFoundError(errno.ENOENT, "no such file or folder", str(path))
+    return sorted(p for p in path.iterdir() if p.suffix in (".avro", ".json"))
