@@ -96,9 +96,24 @@ def test_creates_a_missing_subscription_on_pitt_googles_topic(emulator: str, ztf
     created = [line for line in err.splitlines() if b"created subscription" in line]
     assert created == [
         f"pgb: created subscription projects/{PROJECT}/subscriptions/my-own-sub-name on "
-        f"{chan.topic}".encode()
+        f"{chan.topic}: it gets what is published from now on; messages published before "
+        "will never reach it".encode()
     ]
     assert httpx.get(subscription).json()["topic"] == chan.topic
+
+
+def test_a_subscription_made_after_the_publishing_says_why_it_is_empty(emulator: str, ztf_payloads):
+    # The README's first emulator recipe: publish, then `pgb pull` creates the subscription.
+    chan = new_channel(emulator, subscribe=False)
+    chan.publish(ztf_payloads[:3])
+    topic_id = chan.topic.rsplit("/", 1)[1]
+    done = run_pgb(emulator, "pull", "late-sub", "--topic", topic_id, "--until-empty")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == b""  # what the message says: the three alerts never arrive
+    [created] = [line for line in done.stderr.splitlines() if b"created subscription" in line]
+    assert created.endswith(b"messages published before will never reach it")
+    again = run_pgb(emulator, "pull", "late-sub", "--topic", topic_id, "--until-empty")
+    assert again.returncode == 0 and b"created subscription" not in again.stderr
 
 
 def test_a_corrupt_message_is_dead_lettered_and_the_stream_goes_on(

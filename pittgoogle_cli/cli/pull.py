@@ -97,7 +97,14 @@ def pull(
     *,
     processing: opt.ProcessingOptions,
 ) -> None:
-    """Pull alerts and write them as JSON lines to stdout; ack only what was written."""
+    """Pull alerts and write them as JSON lines to stdout; ack only what was written.
+
+    Examples:
+      pgb pull ztf-loop --max 100 | jq .objectId
+      pgb pull ztf-alerts --timeout 3600 --out tonight.jsonl.gz
+      pgb pull ztf-lite --where "candidate.magpsf < 18" --until-empty
+      pgb pull ztf-loop --max 5 --no-ack          # look without consuming
+    """
 
     def settings() -> PullSettings:
         return PullSettings(

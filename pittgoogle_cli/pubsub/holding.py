@@ -52,8 +52,11 @@ async def open_subscription(
             info, created = await sub.ensure(options.topic, options.ack_deadline)
         except PgbError as exc:
             raise add_context(exc, f"cannot use or create {sub.name}") from None
-        if created and on_created is not None:
-            on_created(f"created subscription {sub.name} on {info.topic}")
+        if created and on_created is not None:  # a new user's first pull comes back empty
+            on_created(
+                f"created subscription {sub.name} on {info.topic}: it gets what is published "
+                "from now on; messages published before will never reach it"
+            )
     return max(10, info.ack_deadline_seconds)
 
 
