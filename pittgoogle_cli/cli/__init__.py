@@ -38,7 +38,7 @@ from pittgoogle_cli.cli import (  # noqa: E402
     schema,  # noqa: F401
     subscription,  # noqa: F401
 )
-from pittgoogle_cli.cli.app import app  # noqa: E402
+from pittgoogle_cli.cli.app import app, say  # noqa: E402
 
 if signal.SIGINT in _EARLY:
     signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -49,7 +49,38 @@ _GLOBAL_VALUES = ("--profile",)
 
 
 def main() -> None:
-    app(args=global_options_first(sys.argv[1:]), prog_name="pgb")
+    """``pgb``: usage errors in pgb's one style, ``pgb: ...`` on stderr with exit code 2,
+    the same on a terminal or not."""
+    from typer import Abort
+    from typer._click import exceptions
+
+    try:
+        code = app(args=global_options_first(sys.argv[1:]), prog_name="pgb", standalone_mode=False)
+    except exceptions.NoArgsIsHelpError as exc:  # `pgb` or `pgb auth` alone: its help
+        sys.stderr.write(exc.format_message() + "\n")
+        code = exc.exit_code
+    except exceptions.ClickException as exc:
+        say(_usage_message(exc))
+        code = exc.exit_code
+    except Abort:
+        say("aborted")
+        code = 1
+    except BrokenPipeError:  # `pgb --help | head -3`
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        code = 141
+    sys.exit(code if isinstance(code, int) else 0)
+
+
+def _usage_message(exc: Exception) -> str:
+    """``no such option: --nope (Possible options: ...); see `pgb pull --help```."""
+    text = exc.format_message() if hasattr(exc, "format_message") else str(exc)
+    text = text.rstrip(".")
+    if len(text) > 1 and text[0].isupper() and text[1].islower():
+        text = text[0].lower() + text[1:]
+    context = getattr(exc, "ctx", None)
+    if context is not None:
+        text += f"; see `{context.command_path} --help`"
+    return text
 
 
 def global_options_first(args: list[str]) -> list[str]:

@@ -16,15 +16,17 @@ from rich.console import Console
 
 from pittgoogle_cli import __version__, config
 from pittgoogle_cli._exceptions import OutputClosed, PgbError
+from pittgoogle_cli.cli.help import PgbTyper
 
 if sys.version_info < (3, 11):
     from exceptiongroup import BaseExceptionGroup
 
-app = typer.Typer(
+app = PgbTyper(
     name="pgb",
-    help="Pull Pitt-Google's alert streams and write them as JSON lines.",
+    help="Pull Pitt-Google's alert streams and write them as JSON lines.\n\n"
+    "Examples:\n  pgb pull ztf-loop --max 10 | jq .objectId\n"
+    "  pgb query --objectId ZTF18abcdefg > history.jsonl\n  pgb topics",
     no_args_is_help=True,
-    add_completion=False,
     pretty_exceptions_enable=False,
 )
 stderr = Console(stderr=True, highlight=False)

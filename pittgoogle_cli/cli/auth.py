@@ -17,13 +17,14 @@ import orjson
 import typer
 
 from pittgoogle_cli.cli.app import app, run, say, stderr
+from pittgoogle_cli.cli.help import PgbTyper
 from pittgoogle_cli.cli.options import CredentialsOption, ProjectOption
 
 if TYPE_CHECKING:
     from pittgoogle_cli.auth.cache import Login
     from pittgoogle_cli.auth.resolve import AuthStatus
 
-auth_app = typer.Typer(
+auth_app = PgbTyper(
     name="auth",
     help="Log in to Google, and see which credentials pgb uses.",
     no_args_is_help=True,
@@ -47,7 +48,12 @@ def login(
         typer.Option(min=0, max=65535, help="Loopback port for Google's redirect (default: any)."),
     ] = 0,
 ) -> None:
-    """Log in to Google in a browser once; pgb refreshes the login by itself afterwards."""
+    """Log in to Google in a browser once; pgb refreshes the login by itself afterwards.
+
+    Examples:
+      pgb auth login
+      pgb auth login --no-browser --port 8085     # over SSH: forward that port
+    """
 
     from pittgoogle_cli.auth import login as oauth_login
 
@@ -66,7 +72,12 @@ def status(
     project: ProjectOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object on stdout.")] = False,
 ) -> None:
-    """Which credentials pgb uses, for which account and project, until when (never a token)."""
+    """Which credentials pgb uses, for which account and project, until when (never a token).
+
+    Examples:
+      pgb auth status
+      pgb auth status --credentials key.json --json
+    """
     from pittgoogle_cli.auth.resolve import auth_status
 
     found = run(lambda: auth_status(credentials, project))
@@ -96,7 +107,10 @@ def status_lines(found: AuthStatus) -> list[str]:
 
 @auth_app.command()
 def logout() -> None:
-    """Revoke pgb's login at Google and delete it from this machine."""
+    """Revoke pgb's login at Google and delete it from this machine.
+
+    Example: pgb auth logout
+    """
     from pittgoogle_cli.auth import login as oauth_login
 
     path, problem = run(oauth_login.logout)
@@ -113,7 +127,10 @@ def logout() -> None:
 
 @auth_app.command("print-token")
 def print_token(credentials: CredentialsOption = None) -> None:
-    """Print an access token for curl and friends (the only command that prints one)."""
+    """Print an access token for curl and friends (the only command that prints one).
+
+    Example: curl -H "Authorization: Bearer $(pgb auth print-token)" URL
+    """
 
     async def main() -> str:
         from pittgoogle_cli.auth.resolve import find_token_source

@@ -4,6 +4,7 @@ comes from."""
 from __future__ import annotations
 
 import sys
+from enum import Enum
 from typing import Annotated
 
 import typer
@@ -12,8 +13,9 @@ from pittgoogle_cli import config
 from pittgoogle_cli._exceptions import ConfigError
 from pittgoogle_cli.cli import options as opt
 from pittgoogle_cli.cli.app import app, fail, json_lines, say, table
+from pittgoogle_cli.cli.help import PgbTyper
 
-settings = typer.Typer(
+settings = PgbTyper(
     help="Your settings (config.toml): profiles, defaults, where each comes from.",
     no_args_is_help=True,
 )
@@ -55,7 +57,10 @@ def set_(
     """Write KEY = VALUE to config.toml: at its top, or in the profile named with
     --profile (or $PGB_PROFILE). The file keeps its comments and is private to you (0600).
 
-    Example: pgb config set project my-project; pgb --profile obs config set out night.jsonl
+    Examples:
+      pgb config set project my-project
+      pgb --profile obs config set out night.jsonl
+      pgb config set oauth_client_secret - < secret.txt
     """
     profile = config.active_profile()
     if value == "-":  # a secret kept out of the shell's history
@@ -66,3 +71,26 @@ def set_(
         fail(str(exc), exc.exit_code)
     where = f"[profiles.{profile}]" if profile else "the top"
     say(f"{key} set in {where} of {path}")
+
+
+class Shell(str, Enum):
+    bash = "bash"
+    zsh = "zsh"
+    fish = "fish"
+
+
+@app.command()
+def completion(
+    shell: Annotated[Shell, typer.Argument(help="Your shell.")],
+) -> None:
+    """Print the shell completion script for pgb (what --install-completion installs).
+
+    Examples:
+      pgb completion bash >> ~/.bashrc
+      pgb completion zsh > ~/.zfunc/_pgb
+      pgb completion fish > ~/.config/fish/completions/pgb.fish
+    """
+    from typer._completion_shared import get_completion_script  # what --show-completion prints
+
+    script = get_completion_script(prog_name="pgb", complete_var="_PGB_COMPLETE", shell=shell.value)
+    sys.stdout.write(script.rstrip("\n") + "\n")

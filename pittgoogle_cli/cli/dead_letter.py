@@ -11,9 +11,10 @@ import typer
 
 from pittgoogle_cli.cli import options as opt
 from pittgoogle_cli.cli.app import app, fail, run, say
+from pittgoogle_cli.cli.help import PgbTyper
 from pittgoogle_cli.engine.settings import DecodeOutcome, DecodeSettings
 
-dead_letter_app = typer.Typer(
+dead_letter_app = PgbTyper(
     help="Messages pgb could not decode or filter, kept as they came: list, replay.",
     no_args_is_help=True,
 )

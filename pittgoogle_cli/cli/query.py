@@ -111,6 +111,11 @@ def query(*, options: QueryOptions) -> None:
 
     A dry run first says how many bytes the query scans and what that costs; queries over
     --max-bytes are refused with exit code 5.
+
+    Examples:
+      pgb query --objectId ZTF18abcdefg | jq .candidate.magpsf
+      pgb query --candid 1234567890123456789 --full > alert.json
+      pgb query --objectId ZTF18abcdefg --dry-run
     """
     try:
         run(lambda: _query(options))

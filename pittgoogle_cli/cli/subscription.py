@@ -11,13 +11,14 @@ import typer
 from pittgoogle_cli._exceptions import ConfigError
 from pittgoogle_cli.cli import options as opt
 from pittgoogle_cli.cli.app import app, json_lines, run, say, table
+from pittgoogle_cli.cli.help import PgbTyper
 from pittgoogle_cli.pubsub.rest import PITT_GOOGLE_PROJECT
 
-subscriptions = typer.Typer(
+subscriptions = PgbTyper(
     help="Your subscriptions: list, create, delete, replay (seek) and snapshots.",
     no_args_is_help=True,
 )
-snapshots = typer.Typer(help="Snapshots of a subscription, to seek back to.", no_args_is_help=True)
+snapshots = PgbTyper(help="Snapshots of a subscription, to seek back to.", no_args_is_help=True)
 subscriptions.add_typer(snapshots, name="snapshot")
 app.add_typer(subscriptions, name="subscription")
 
