@@ -10,7 +10,7 @@ import typer
 from pittgoogle_cli.cli import options as opt
 from pittgoogle_cli.cli.app import app, fail, run, say
 from pittgoogle_cli.engine import build
-from pittgoogle_cli.engine.local import expand
+from pittgoogle_cli.engine.local import expand, read_messages
 from pittgoogle_cli.engine.settings import DecodeOutcome, DecodeSettings
 from pittgoogle_cli.shapes.render import render_line
 
@@ -22,12 +22,26 @@ app.add_typer(schema_app, name="schema")
 @opt.with_options(processing=opt.ProcessingOptions)
 def decode(
     files: Annotated[
-        list[Path], typer.Argument(help="Avro files, saved messages, JSON notices or folders.")
+        list[Path],
+        typer.Argument(
+            help="Avro files, saved messages, JSON notices (each may be .gz), folders, "
+            "or - for standard input.",
+            show_default=False,
+        ),
     ],
+    quiet: opt.Quiet = False,
     *,
     processing: opt.ProcessingOptions,
 ) -> None:
-    """Decode local alert files like `pgb pull` does live; exit 1 if any file failed."""
+    """Decode local alert files like `pgb pull` does live; exit 1 if any file failed, 4 if
+    there was none.
+
+    A file named is always read. A folder is searched, with its subfolders, for *.avro,
+    *.bin and *.json files (gzipped ones too, e.g. *.avro.gz); hidden files and folders
+    (.DS_Store) are skipped, and so is X.json next to X.bin (the dead-letter folder's notes).
+    Standard input (-) holds what one file would, or Avro files one after another.
+    Example: gsutil cat 'gs://BUCKET/ZTF18*.avro' | pgb decode - --lite
+    """
 
     def report(where: str, error: BaseException) -> None:
         say(f"{where}: {error}")
@@ -36,11 +50,24 @@ def decode(
         from pittgoogle_cli.engine.local import decode_files  # (its outputs load lazily)
 
         settings = DecodeSettings(**processing.settings())
-        return await decode_files(files, settings, on_error=report)
+        return await decode_files(files, settings, on_error=report, on_notice=say)
 
     outcome = run(main)
+    if not outcome.files:
+        raise typer.Exit(4)  # each folder was named above: nothing found is not found
+    if not quiet:
+        say(summary(outcome))
     if outcome.failed:
         fail(f"{outcome.failed} of the alerts or files could not be decoded or filtered", 1)
+
+
+def summary(outcome: DecodeOutcome) -> str:
+    """``decoded 12 files: 10 written, 1 filtered out, 1 failed``."""
+    files = f"{outcome.files:,} file" + ("s" if outcome.files != 1 else "")
+    return (
+        f"decoded {files}: {outcome.written:,} written, {outcome.filtered:,} filtered out, "
+        f"{outcome.failed:,} failed"
+    )
 
 
 @schema_app.command("show")
@@ -57,7 +84,8 @@ def schema_show(
         failed = 0
         for path in expand(files):
             try:
-                _, info = decoder.decode_all(path.read_bytes())[0]
+                first = next(read_messages(path))  # of a .gz, of Avro files one after another
+                _, info = decoder.decode_all(first.data)[0]
             except Exception as exc:
                 say(f"{path}: {exc}")
                 failed += 1

@@ -1,0 +1,108 @@
+"""Avro container files one after another in a stream (``cat *.avro | pgb decode -``), cut
+apart without decoding them, so that each is its own message and one bad alert costs
+only itself.
+
+A container is the magic ``Obj\\x01``, a metadata map, a 16-byte sync marker, then blocks
+(record count, byte size, the records, the sync marker). A block's record count is never
+negative, so its first byte is never ``O`` (0x4f, the varint of -40): after a block, an
+``O`` can only start the next container's magic.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import BinaryIO
+
+from pittgoogle_cli._exceptions import DecodeError
+from pittgoogle_cli.packets.decode import AVRO_MAGIC
+
+_SYNC_SIZE = 16
+
+
+def split_containers(stream: BinaryIO) -> Iterator[bytes]:
+    """Each Avro container in ``stream``, as its bytes; a stream that does not start with
+    one (a wire-format packet, a JSON notice) is one piece, as is whatever follows a
+    container that is cut short or malformed (its decoding then says what is wrong)."""
+    start = stream.read(len(AVRO_MAGIC))
+    if start != AVRO_MAGIC:
+        yield start + stream.read()
+        return
+    while start:
+        container = _Container(stream, start)
+        try:
+            start = container.read()
+        except DecodeError:
+            yield container.taken() + stream.read()
+            return
+        yield container.taken()
+
+
+class _Container:
+    """One container read from ``stream``, keeping every byte it read."""
+
+    def __init__(self, stream: BinaryIO, magic: bytes) -> None:
+        self._stream = stream
+        self._parts = [magic]
+
+    def taken(self) -> bytes:
+        return b"".join(self._parts)
+
+    def read(self) -> bytes:
+        """Read to the container's end: the next container's magic, or b"" at the end."""
+        self._metadata()
+        sync = self._exactly(_SYNC_SIZE)
+        while True:
+            first = self._stream.read(1)
+            if not first:
+                return b""
+            if first == AVRO_MAGIC[:1]:
+                magic = first + self._stream.read(len(AVRO_MAGIC) - 1)
+                if magic != AVRO_MAGIC:
+                    self._parts.append(magic)
+                    raise DecodeError("Avro container has a malformed block")
+                return magic
+            self._parts.append(first)
+            count = self._long(first)
+            size = self._long()
+            if count < 0 or size < 0:
+                raise DecodeError("Avro container has a malformed block")
+            self._exactly(size)
+            if self._exactly(_SYNC_SIZE) != sync:
+                raise DecodeError("Avro container's sync marker does not match")
+
+    def _metadata(self) -> None:
+        while True:
+            count = self._long()
+            if count == 0:
+                return
+            if count < 0:  # a negative count is followed by the block's size in bytes
+                count = -count
+                self._long()
+            for _ in range(2 * count):  # a key and a value each
+                self._exactly(self._long())
+
+    def _exactly(self, size: int) -> bytes:
+        if size < 0:
+            raise DecodeError("Avro container has a negative length")
+        data = self._stream.read(size)
+        while len(data) < size:  # a raw pipe may hand over less than asked
+            more = self._stream.read(size - len(data))
+            if not more:
+                self._parts.append(data)
+                raise DecodeError("Avro container is truncated")
+            data += more
+        self._parts.append(data)
+        return data
+
+    def _long(self, first: bytes = b"") -> int:
+        """One zig-zag varint (its first byte already read, if ``first``)."""
+        shift = accum = 0
+        byte = first or self._exactly(1)
+        while True:
+            accum |= (byte[0] & 0x7F) << shift
+            if not byte[0] & 0x80:
+                return (accum >> 1) ^ -(accum & 1)
+            shift += 7
+            if shift > 63:
+                raise DecodeError("Avro container has a malformed varint")
+            byte = self._exactly(1)
