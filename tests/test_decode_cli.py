@@ -1,5 +1,5 @@
 """``pgb decode`` as a new user meets it: empty folders, gzip, standard input, the
-dead-letter folder's notes, the summary line."""
+dead-letter folder's notes, the summary line, and ``--cutouts`` typos."""
 
 from __future__ import annotations
 
@@ -10,11 +10,13 @@ from pathlib import Path
 
 import fastavro
 import orjson
+import pytest
 
-from pittgoogle_cli._exceptions import DecodeError
+from pittgoogle_cli._exceptions import ConfigError, DecodeError
 from pittgoogle_cli.outputs.dead_letter import DeadLetterFolder
 from pittgoogle_cli.packets.decode import read_container_header
 from pittgoogle_cli.packets.models import LocalMessage
+from pittgoogle_cli.shapes.shape import ShapeOptions
 
 from .conftest import DATA, ZTF_FILES, pgb_command, pgb_env
 
@@ -201,3 +203,44 @@ def test_quiet_keeps_only_the_errors():
     code, _, err = pgb(str(ZTF_FILES[0]), str(DATA / "README.md"), "-q", "--fields", "candid")
     assert code == 1
     assert "pgb: decoded" not in err and "could not be decoded or filtered" in err
+
+
+# --- --cutouts -------------------------------------------------------------------------------
+
+
+def test_cutouts_keep_and_drop_in_any_case(tmp_path: Path):
+    dropped = pgb(str(ZTF_FILES[0]), "--cutouts", "drop", cwd=tmp_path)
+    assert pgb(str(ZTF_FILES[0]), "--cutouts", "Drop", cwd=tmp_path) == dropped
+    assert orjson.loads(dropped[1])["cutoutScience"] is None
+    kept = orjson.loads(pgb(str(ZTF_FILES[0]), "--cutouts", "KEEP", cwd=tmp_path)[1])
+    assert kept["cutoutScience"]["stampData"]
+    assert list(tmp_path.iterdir()) == []  # no folder named Drop or KEEP
+
+
+def test_a_bare_word_for_cutouts_is_refused_unless_a_folder(tmp_path: Path):
+    code, out, err = pgb(str(ZTF_FILES[0]), "--cutouts", "Dorp", cwd=tmp_path)
+    assert (code, out) == (2, b"")
+    assert (
+        err == "pgb: --cutouts takes keep, drop or a folder path (./Dorp for a folder named Dorp)\n"
+    )
+    assert list(tmp_path.iterdir()) == []
+    code, out, _ = pgb(str(ZTF_FILES[0]), "--cutouts", "./Dorp", "-q", cwd=tmp_path)
+    assert code == 0
+    assert (
+        orjson.loads(out)["cutoutScience"]
+        == "Dorp/ZTF20aahgyet_1127561440015015001_cutoutScience.fits.gz"
+    )
+    (tmp_path / "stamps").mkdir()  # a folder that exists may be named bare
+    code, out, _ = pgb(str(ZTF_FILES[0]), "--cutouts", "stamps", "-q", cwd=tmp_path)
+    assert code == 0 and orjson.loads(out)["cutoutScience"].startswith("stamps/")
+    assert len(list((tmp_path / "stamps").glob("*.fits.gz"))) == 3
+
+
+def test_python_callers_get_the_same_rule():
+    """``DecodeSettings(cutouts=...)`` shapes through ``ShapeOptions``: a word is keep or
+    drop in any case, a ``Path`` is a folder whatever its name."""
+    assert ShapeOptions(cutouts="DROP").cutouts == "drop"
+    assert ShapeOptions(cutouts=Path("Drop")).cutout_folder == Path("Drop")
+    assert ShapeOptions(cutouts="~/stamps").cutout_folder == Path.home() / "stamps"
+    with pytest.raises(ConfigError, match=r"\./Dorp for a folder named Dorp"):
+        ShapeOptions(cutouts="Dorp")

@@ -152,8 +152,8 @@ class ProcessingOptions:
     cutouts: Annotated[
         str,
         typer.Option(
-            help="keep, drop, or a folder to write them to as .fits.gz (the JSON then holds "
-            "each file's path).",
+            help="keep, drop, or a folder to write them to as .fits.gz (a path such as "
+            "./cutouts, or a folder that exists; the JSON then holds each file's path).",
             rich_help_panel=_SHAPE,
         ),
     ] = "keep"
@@ -188,9 +188,9 @@ class ProcessingOptions:
         """The keyword arguments of ``DecodeSettings`` (and so ``PullSettings``)."""
         if self.classtar is not None and self.classtar_threshold is None:
             raise ConfigError("--classtar needs --classtar-threshold T")
-        cutouts: str | Path = self.cutouts
-        if cutouts not in ("keep", "drop"):
-            cutouts = Path(cutouts)
+        from pittgoogle_cli.shapes.shape import cutouts_choice  # (start-up stays light)
+
+        cutouts = cutouts_choice(self.cutouts)
         return {
             "schema_dirs": tuple(self.schema_dirs or ()),
             "schema_file": self.schema_file,

@@ -10,6 +10,7 @@ always keep the whole alert.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -137,6 +138,21 @@ def without_cutouts(record: dict[str, Any], folder: Path | None) -> dict[str, An
     }
 
 
+def cutouts_choice(value: str | Path) -> Cutouts:
+    """``keep`` or ``drop`` in any case; a ``Path`` as it is; any other string is a folder
+    only when it looks like one (``./Drop``, ``~/cutouts``, ``/tmp/c``) or is one already,
+    so that ``--cutouts Drop`` is an error rather than a new folder named Drop."""
+    if isinstance(value, Path):
+        return value
+    if value.lower() in ("keep", "drop"):
+        return "keep" if value.lower() == "keep" else "drop"
+    folder = Path(value).expanduser()
+    if value and ("/" in value or os.sep in value or folder.is_dir()):
+        return folder
+    named = f" (./{value} for a folder named {value})" if value else ""
+    raise ConfigError(f"--cutouts takes keep, drop or a folder path{named}")
+
+
 @dataclass(frozen=True, slots=True, kw_only=True)
 class ShapeOptions:
     """At most one body among ``lite``, ``fields`` and ``tom``; ``cutouts`` is "keep",
@@ -153,8 +169,7 @@ class ShapeOptions:
         chosen = [name for name, on in self._bodies() if on]
         if len(chosen) > 1:
             raise ConfigError(f"{' and '.join(chosen)} each choose what a line holds: give one")
-        if isinstance(self.cutouts, str) and self.cutouts not in ("keep", "drop"):
-            object.__setattr__(self, "cutouts", Path(self.cutouts))  # a folder, by name
+        object.__setattr__(self, "cutouts", cutouts_choice(self.cutouts))
 
     def _bodies(self) -> list[tuple[str, bool]]:
         return [("--lite", self.lite), ("--fields", bool(self.fields)), ("--format tom", self.tom)]
