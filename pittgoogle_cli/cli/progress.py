@@ -1,7 +1,12 @@
-"""Live counters on stderr while pulling, only when stderr is a terminal."""
+"""Live counters on stderr while pulling, only when stderr is a terminal, and not on the
+terminal the alerts themselves are written to: a JSON line written there would land after
+the counters' text (the lines scrolling by then show the progress, and the summary ends
+the run)."""
 
 from __future__ import annotations
 
+import os
+import sys
 import time
 from collections import deque
 from collections.abc import Iterator
@@ -41,8 +46,12 @@ def _line(stream: Progress, rate: _Rate) -> Text:
 
 
 @contextmanager
-def live_progress(stream: Progress, console: Console) -> Iterator[None]:
-    if not console.is_terminal:
+def live_progress(
+    stream: Progress, console: Console, *, data_on_stdout: bool = True
+) -> Iterator[None]:
+    """The live line while the block runs. ``data_on_stdout``: the alerts go to stdout
+    (not to ``--out FILE``), so no line when stdout is the console's terminal too."""
+    if not console.is_terminal or (data_on_stdout and _is_stdout(console)):
         yield
         return
     rate = _Rate()
@@ -53,3 +62,14 @@ def live_progress(stream: Progress, console: Console) -> Iterator[None]:
         get_renderable=lambda: _line(stream, rate),
     ):
         yield
+
+
+def _is_stdout(console: Console) -> bool:
+    """Whether the console draws on the terminal stdout is (the same device, not only a
+    terminal: a second terminal window is fine)."""
+    try:
+        drawn, data = os.fstat(console.file.fileno()), os.fstat(sys.stdout.fileno())
+    except (AttributeError, OSError, ValueError):  # a notebook's streams have no descriptor
+        return False
+    same = (drawn.st_dev, drawn.st_ino) == (data.st_dev, data.st_ino)
+    return same and os.isatty(sys.stdout.fileno())

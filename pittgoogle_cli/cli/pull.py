@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from pittgoogle_cli import config
 from pittgoogle_cli.cli import options as opt
 from pittgoogle_cli.cli.app import app, run, say, stderr
 from pittgoogle_cli.cli.memory import tune_allocator
@@ -140,11 +141,13 @@ async def _pull(make_settings: Callable[[], PullSettings], quiet: bool) -> PullO
     from pittgoogle_cli.engine.pull import pull
 
     console = stderr if not quiet else Console(quiet=True)
+    settings = make_settings()  # inside run(): a bad --where or --out is a `pgb: ...` line
+    on_stdout = str(settings.out or config.text("out") or "-") == "-"  # as pull() resolves it
     return await pull(
-        make_settings(),  # inside run(): a bad --where or --out is a `pgb: ...` line
+        settings,
         handle_signals=True,
         on_notice=say,
-        monitor=lambda progress: live_progress(progress, console),
+        monitor=lambda progress: live_progress(progress, console, data_on_stdout=on_stdout),
     )
 
 
