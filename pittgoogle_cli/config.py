@@ -25,14 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import platformdirs
-
 from pittgoogle_cli._exceptions import ConfigError
-
-if sys.version_info >= (3, 11):
-    import tomllib
-else:  # pragma: no cover
-    import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
 
 PROFILE_ENV = "PGB_PROFILE"
 NO_PROJECT = (
@@ -111,6 +104,8 @@ class Resolved:
 
 def config_dir() -> Path:
     """``~/.config/pgb`` on Linux (XDG), the platform's usual place elsewhere."""
+    import platformdirs  # here: pgb --version and --help need no settings file
+
     return Path(platformdirs.user_config_dir("pgb", appauthor=False))
 
 
@@ -237,6 +232,10 @@ def _document() -> dict[str, Any]:
         raise ConfigError(f"cannot read {path}") from None
     stamp = (str(path), stat.st_mtime_ns, stat.st_size)
     if _cache["stamp"] != stamp:
+        if sys.version_info >= (3, 11):
+            import tomllib
+        else:  # pragma: no cover
+            import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
         try:
             document = tomllib.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):

@@ -9,12 +9,10 @@ import typer
 
 from pittgoogle_cli.cli import options as opt
 from pittgoogle_cli.cli.app import app, fail, run, say
-from pittgoogle_cli.engine import build
-from pittgoogle_cli.engine.local import expand, read_messages
+from pittgoogle_cli.cli.help import PgbTyper
 from pittgoogle_cli.engine.settings import DecodeOutcome, DecodeSettings
-from pittgoogle_cli.shapes.render import render_line
 
-schema_app = typer.Typer(help="What encoding and schema a message or file uses.")
+schema_app = PgbTyper(help="What encoding and schema a message or file uses.")
 app.add_typer(schema_app, name="schema")
 
 
@@ -76,9 +74,16 @@ def schema_show(
     schema_dirs: opt.SchemaDirs = None,
     schema_file: opt.SchemaFile = None,
 ) -> None:
-    """One JSON line per file: survey, encoding, schema name, version and id."""
+    """One JSON line per file: survey, encoding, schema name, version and id.
+
+    Example: pgb schema show alert.avro
+    """
 
     def main() -> int:
+        from pittgoogle_cli.engine import build  # fastavro: loaded when a command decodes
+        from pittgoogle_cli.engine.local import expand, read_messages
+        from pittgoogle_cli.shapes.render import render_line
+
         settings = DecodeSettings(schema_dirs=tuple(schema_dirs or ()), schema_file=schema_file)
         decoder = build.decoder(settings)
         failed = 0

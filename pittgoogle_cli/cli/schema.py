@@ -6,7 +6,7 @@ from __future__ import annotations
 import sys
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import orjson
 import typer
@@ -16,9 +16,9 @@ from pittgoogle_cli.cli import options as opt
 from pittgoogle_cli.cli.app import fail, run, say
 from pittgoogle_cli.cli.decode import schema_app
 from pittgoogle_cli.outputs.base import write_lines
-from pittgoogle_cli.packets.models import SchemaInfo
-from pittgoogle_cli.packets.schema_fields import field_rows, newest_shipped, schema_of_file
-from pittgoogle_cli.packets.schemas import SchemaRegistry
+
+if TYPE_CHECKING:
+    from pittgoogle_cli.packets.models import SchemaInfo
 
 
 @schema_app.command("fields")
@@ -51,6 +51,10 @@ def schema_fields(
     """
     if [file, survey, schema_id].count(None) != 2:
         fail("schema fields: give one of FILE, --survey, --schema-id", 2)
+
+    # fastavro and the schemas: loaded when this command runs, not for every pgb --help
+    from pittgoogle_cli.packets.schema_fields import field_rows, newest_shipped, schema_of_file
+    from pittgoogle_cli.packets.schemas import SchemaRegistry
 
     async def main() -> SchemaInfo | None:
         registry = SchemaRegistry([*(schema_dirs or ()), *config.schema_dirs()])
