@@ -177,7 +177,17 @@ class _Formatting:
 
 
 class PgbCommand(_Formatting, TyperCommand):
-    pass
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        """``[OPTIONS] FILES...``, ``[OPTIONS] [SUBSCRIPTION]``: the arguments as named in
+        the help below (typer writes ``{files}...``)."""
+        pieces = [self.options_metavar] if self.options_metavar else []
+        for param in self.get_params(ctx):
+            if param.param_type_name != "argument":
+                continue
+            name = metavar(param) or str(param.name).upper()
+            name = name if param.required else f"[{name}]"
+            pieces.append(name + ("..." if param.nargs != 1 else ""))
+        return pieces
 
 
 class PgbGroup(_Formatting, TyperGroup):

@@ -137,7 +137,9 @@ async def _query(options: QueryOptions) -> None:
     try:
         cap = parse_size(str(cap_setting.value))
     except ValueError as exc:
-        raise ConfigError(f"max_bytes from {cap_setting.source}: {exc}") from None
+        where = cap_setting.source
+        where = where if where.startswith("--") else f"max_bytes from {where}"
+        raise ConfigError(f"{where}: {exc}") from None
     async with BigQueryClient(options.project, credentials=options.credentials) as bq:
         estimate = await bq.estimate(the_query, max_bytes=cap, price_per_tib=options.price_per_tib)
         _say_cost(options, estimate, cap, bq.emulator)
