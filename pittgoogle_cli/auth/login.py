@@ -68,9 +68,10 @@ def oauth_client() -> OAuthClient:
     from_file, file_secret = config.text("oauth_client_id"), config.text("oauth_client_secret")
     if not (from_file and file_secret):
         raise AuthError(
-            "no OAuth client id for `pgb auth login`: set PGB_OAUTH_CLIENT_ID and "
-            "PGB_OAUTH_CLIENT_SECRET, or `pgb config set oauth_client_id ID` and "
-            f"oauth_client_secret (in {config.config_path()})"
+            "no OAuth client id for `pgb auth login`: with no set-up at all, run "
+            "`gcloud auth application-default login` instead (pgb uses that login); or set "
+            "PGB_OAUTH_CLIENT_ID and PGB_OAUTH_CLIENT_SECRET, or `pgb config set "
+            f"oauth_client_id ID` and oauth_client_secret (in {config.config_path()})"
         )
     return OAuthClient(from_file, file_secret)
 

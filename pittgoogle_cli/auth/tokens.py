@@ -210,6 +210,7 @@ class GcloudTokenSource(RefreshingTokenSource):
         token = result.stdout.decode().strip() if result is not None else ""
         if result is None or result.returncode != 0 or not token:
             raise AuthError(
-                "gcloud has no usable login: run `pgb auth login` (or `gcloud auth login`)"
+                "gcloud has no usable login: run `gcloud auth application-default login` "
+                "(or `gcloud auth login`, or `pgb auth login`)"
             )
         return AccessToken(token, time.time() + _GCLOUD_TOKEN_LIFETIME)

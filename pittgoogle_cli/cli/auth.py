@@ -7,7 +7,6 @@ humans and goes to stderr, except ``status --json`` (data, stdout).
 from __future__ import annotations
 
 import dataclasses
-import os
 import time
 import webbrowser
 from datetime import datetime, timezone
@@ -22,7 +21,7 @@ from pittgoogle_cli.cli.options import CredentialsOption, ProjectOption
 
 if TYPE_CHECKING:
     from pittgoogle_cli.auth.cache import Login
-    from pittgoogle_cli.auth.resolve import AuthStatus
+    from pittgoogle_cli.auth.resolve import AuthStatus, Checked
 
 auth_app = PgbTyper(
     name="auth",
@@ -78,31 +77,84 @@ def status(
       pgb auth status
       pgb auth status --credentials key.json --json
     """
-    from pittgoogle_cli.auth.resolve import auth_status
+    from pittgoogle_cli._exceptions import PgbError
+    from pittgoogle_cli.auth.resolve import auth_status, failed_status
 
-    found = run(lambda: auth_status(credentials, project))
+    async def main() -> AuthStatus:
+        try:
+            return await auth_status(credentials, project)
+        except PgbError as exc:
+            failed = failed_status(exc, credentials, project)
+            if not failed.emulators:  # what was checked, then the error's `pgb: ...` line
+                _show(failed, as_json)
+                raise
+            return failed  # on an emulator: not an error, said as such
+
+    _show(run(main), as_json)
+
+
+def _show(found: AuthStatus, as_json: bool) -> None:
     if as_json:
-        typer.echo(orjson.dumps(dataclasses.asdict(found)).decode())
-        return
-    for line in status_lines(found):
-        _tell(line)
-    if host := os.environ.get("PUBSUB_EMULATOR_HOST"):
-        _tell(f"note:    PUBSUB_EMULATOR_HOST={host}: Pub/Sub calls go there with no credentials")
+        shown = dataclasses.asdict(found) | {"needed_by": list(found.needed_by)}
+        typer.echo(orjson.dumps(shown).decode())
+    else:
+        for line in status_lines(found):
+            _tell(line)
+    if found.error is not None and found.emulators:
+        for line in emulator_lines(found):
+            say(line)
+    elif found.emulators and not as_json:
+        for line in emulator_lines(found):
+            _tell(f"note:    {line}")
 
 
 def status_lines(found: AuthStatus) -> list[str]:
+    """What was checked, in order, then (when they work) the credentials used."""
+    lines = [f"{'checked:' if n == 1 else '':9}{n}. {check_line(c)}"
+             for n, c in enumerate(found.checked, 1)]  # fmt: skip
+    if found.error is not None:
+        return lines
     expires = "unknown"
     if found.expires_at is not None:
         when = datetime.fromtimestamp(found.expires_at, timezone.utc)
         minutes = max(0, round((found.expires_at - time.time()) / 60))
         expires = f"{when:%Y-%m-%d %H:%M:%S} UTC (in {minutes} min; renewed by itself)"
     return [
+        *lines,
         f"source:  {found.source}",
         f"account: {found.account or 'unknown'}",
         f"project: {found.project or 'none (pass --project or set GOOGLE_CLOUD_PROJECT)'}",
         f"scopes:  {' '.join(found.scopes) or 'unknown'}",
         f"expires: {expires}",
     ]
+
+
+def check_line(check: Checked) -> str:
+    if check.found is None:
+        return f"{check.source}: {check.detail}"
+    if check.used:
+        return f"{check.source}: {check.found} ({check.detail})  <- used"
+    return f"{check.source}: {check.found} ({check.detail}; not used: one above comes first)"
+
+
+_API_NAMES = {"pubsub": "Pub/Sub", "bigquery": "BigQuery"}
+
+
+def emulator_lines(found: AuthStatus) -> list[str]:
+    """Which APIs are on an emulator (no credentials needed), which still need them."""
+    from pittgoogle_cli.auth.resolve import EMULATOR_ENV
+
+    lines = [
+        f"credentials are not needed for {_API_NAMES[api]} on the emulator at {host} "
+        f"({EMULATOR_ENV[api]})"
+        for api, host in found.emulators.items()
+    ]
+    needed = " and ".join(_API_NAMES[api] for api in found.needed_by)
+    if needed and found.error is not None:
+        lines.append(f"{needed} may still need them, and none work here: {found.error}")
+    elif needed:
+        lines.append(f"{needed} may still need them: the ones above")
+    return lines
 
 
 @auth_app.command()

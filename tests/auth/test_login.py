@@ -96,6 +96,7 @@ def test_without_a_client_id_login_says_where_to_put_one(cli: CliRunner):
     code, out, err = invoke(cli, "auth", "login", "--no-browser")
     assert code == 3 and out == ""
     assert err.startswith("pgb: no OAuth client id") and "PGB_OAUTH_CLIENT_ID" in err
+    assert "run `gcloud auth application-default login` instead" in err  # the zero-setup path
     assert len(err.strip().splitlines()) == 1
 
 

@@ -1,6 +1,7 @@
 """Every auth command, with ``--debug``, against failing credentials: one ``pgb: ...`` line
-(after the traceback), exit code 3 (7 when Google is unreachable), and no token, refresh
-token, private key or client secret anywhere in what the user sees."""
+(after the traceback), exit code 3 (7 when Google is unreachable), ``status --json`` one
+object saying the same, and no token, refresh token, private key or client secret anywhere
+in what the user sees."""
 
 from __future__ import annotations
 
@@ -55,8 +56,14 @@ def run_all(cli: CliRunner, *extra: str) -> list[tuple[int, str, str]]:
         code, out, err = invoke(cli, "--debug", *command, *extra)
         assert code in (3, 7), (command, err)
         assert "Traceback" in err  # --debug printed the traceback ...
-        assert err.strip().splitlines()[-1].startswith("pgb: ")  # ... and then one line
-        assert out == ""
+        last = err.strip().splitlines()[-1]
+        assert last.startswith("pgb: ")  # ... and then one line
+        if "--json" in command:  # and one object on stdout, with the same error
+            [line] = out.splitlines()
+            shown = json.loads(line)
+            assert shown["error"] == last.removeprefix("pgb: ") and shown["source"] is None
+        else:
+            assert out == ""
         runs.append((code, out, err))
     return runs
 
