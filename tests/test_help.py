@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 import typer
+from typer.testing import CliRunner
 
 import pittgoogle_cli.cli as cli
 from pittgoogle_cli.cli.app import app
@@ -27,7 +28,8 @@ def commands(command: Any, words: tuple[str, ...]) -> list[tuple[str, ...]]:
     return found
 
 
-COMMANDS = commands(typer.main.get_command(app), ())
+ROOT = typer.main.get_command(app)
+COMMANDS = commands(ROOT, ())
 TYPE_NAMES = re.compile(r"<(str|bool|int|float|path|file|list\[.*?\])|\b(TEXT|INTEGER|FLOAT)\b")
 
 
@@ -41,18 +43,31 @@ def run(*args: str, columns: int = 80, **env: str) -> subprocess.CompletedProces
     )
 
 
+def in_process(*args: str) -> str:
+    """The help as ``pgb`` prints it at 80 columns, without a process per command."""
+    done = CliRunner().invoke(app, list(args), prog_name="pgb", env={"COLUMNS": "80"})
+    assert done.exit_code == 0, done.output
+    return done.output
+
+
 @pytest.mark.parametrize("words", COMMANDS, ids=lambda w: " ".join(("pgb", *w)))
 def test_help_fits_80_columns_with_examples_and_readable_metavars(words: tuple[str, ...]):
-    done = run(*words, "--help")
-    assert (done.returncode, done.stderr) == (0, "")
-    text = done.stdout
+    text = in_process(*words, "--help")
     described = [line for line in text.splitlines() if not line.startswith("Usage:")]
     assert not [line for line in described if "..." in line or "…" in line]
     assert max(len(line) for line in text.splitlines()) <= 80
     assert not re.search("[╭│╰]", text)  # no boxes: plain text that wraps
     assert not TYPE_NAMES.search(text), TYPE_NAMES.search(text)
     assert "\nExamples:\n  " in text, f"pgb {' '.join(words)} --help has no examples"
-    assert run(*words, "-h").stdout == text
+    assert in_process(*words, "-h") == text
+
+
+def test_help_from_the_command_line_is_the_same():
+    done = run("pull", "-h")
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.startswith("Usage: pgb pull [OPTIONS] [SUBSCRIPTION]\n")
+    assert max(len(line) for line in done.stdout.splitlines()) <= 80
+    assert "\nExamples:\n" in done.stdout
 
 
 def test_top_help_lists_the_exit_codes():
