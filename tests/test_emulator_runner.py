@@ -65,3 +65,25 @@ def test_sigterm_reaches_the_command_and_its_exit_code_comes_back(tmp_path: Path
         run.send_signal(signal.SIGTERM)
         assert run.wait(30) == 7
     assert seen.read_text() == "TERM\n"
+
+
+@pytest.mark.usefixtures("emulator")
+def test_ctrl_c_is_the_commands_to_handle(tmp_path: Path):
+    # A terminal's Ctrl-C reaches the whole group; a command that carries on (a Python REPL
+    # does) is not killed for it, and the emulator is still there for it.
+    script = (
+        "trap 'echo INT' INT; echo started; i=0; while [ $i -lt 20 ]; do sleep 0.1; "
+        "i=$((i+1)); done; curl -s http://$PUBSUB_EMULATOR_HOST/ || wget -qO- "
+        "http://$PUBSUB_EMULATOR_HOST/"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PGB_", "GOOGLE_", "PUBSUB"))}
+    command = [sys.executable, "-m", "pittgoogle_cli.emulator", "run", "--", "sh", "-c", script]
+    with subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, start_new_session=True
+    ) as run:
+        assert run.stdout is not None
+        assert run.stdout.readline() == b"started\n"
+        os.killpg(run.pid, signal.SIGINT)
+        out, _ = run.communicate(timeout=30)
+    assert run.returncode == 0
+    assert out.split() == [b"INT", b"Ok"]

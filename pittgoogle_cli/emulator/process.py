@@ -105,30 +105,44 @@ class ServiceProcess:
 def run_command(command: list[str], env: Mapping[str, str], grace: float = 30.0) -> int:
     """Run ``command`` to its end; its exit code (128 + N when signal N ended it).
 
-    A SIGTERM to this process is passed on to the command, and Ctrl-C reaches it from the
-    terminal by itself; either way it gets ``grace`` seconds to finish (pgb acks what it
-    wrote) before it is killed, so it never outlives the runner and the emulator."""
-    child = subprocess.Popen(command, env=dict(env))
+    A SIGTERM to this process is passed on to the command, which gets ``grace`` seconds to
+    finish (pgb acks what it wrote) before it is killed, so it never outlives the runner and
+    the emulator. Ctrl-C reaches the command from the terminal by itself, and the command
+    decides (a Python REPL carries on): here it changes nothing."""
     stopping: list[float] = []
+    children: list[subprocess.Popen[bytes]] = []
 
-    def stop(signum: int, frame: object) -> None:
+    def forward(signum: int, frame: object) -> None:
         stopping.append(time.monotonic())
-        if signum == signal.SIGTERM and child.poll() is None:
-            child.send_signal(signum)
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
 
-    handlers = {s: signal.signal(s, stop) for s in (signal.SIGTERM, signal.SIGINT)}
+    # In place before the command starts: a signal as it starts must not kill the runner.
+    handlers = {
+        signal.SIGTERM: signal.signal(signal.SIGTERM, forward),
+        signal.SIGINT: signal.signal(signal.SIGINT, lambda signum, frame: None),
+    }
     try:
-        while True:
-            try:
-                code = child.wait(0.2)
-                return code if code >= 0 else 128 - code
-            except subprocess.TimeoutExpired:
-                if stopping and time.monotonic() - stopping[0] > grace:
-                    child.kill()
+        children.append(subprocess.Popen(command, env=dict(env)))
+        if stopping:  # a SIGTERM came as it started
+            children[0].send_signal(signal.SIGTERM)
+        return _wait(children[0], stopping, grace)
     finally:
-        if child.poll() is None:  # an error here: the command goes too
-            child.kill()
-            child.wait()
+        for child in children:
+            if child.poll() is None:  # an error here: the command goes too
+                child.kill()
+                child.wait()
         for signum, handler in handlers.items():
             if handler is not None:
                 signal.signal(signum, handler)
+
+
+def _wait(child: subprocess.Popen[bytes], stopping: list[float], grace: float) -> int:
+    while True:
+        try:
+            code = child.wait(0.2)
+            return code if code >= 0 else 128 - code
+        except subprocess.TimeoutExpired:
+            if stopping and time.monotonic() - stopping[0] > grace:
+                child.kill()
