@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-import webbrowser
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Annotated
 
@@ -58,6 +57,8 @@ def login(
 
     async def main() -> Login:
         client = oauth_login.oauth_client()
+        import webbrowser  # 30 ms of imports that only a login needs
+
         opener = None if no_browser else webbrowser.open
         return await oauth_login.login(client, open_browser=opener, tell=_tell, port=port)
 
