@@ -179,7 +179,7 @@ def test_the_classtar_cut(
     [
         ("--where", "open('x') == 1", b"pgb: --where: function calls are not allowed: open('x')"),
         ("--filter", "pgb_no_such_module:f", b"pgb: --filter 'pgb_no_such_module:f': no module"),
-        ("--classtar-threshold", "2", b"Invalid value for '--classtar-threshold'"),  # typer's
+        ("--classtar-threshold", "2", b"pgb: invalid value for '--classtar-threshold'"),  # typer's
     ],
 )
 def test_a_bad_filter_is_a_usage_error_before_anything_is_pulled(
