@@ -9,6 +9,7 @@ import fastavro
 
 from pittgoogle_cli import config
 from pittgoogle_cli._exceptions import ConfigError
+from pittgoogle_cli.engine.batch import Engine, Reject
 from pittgoogle_cli.engine.paths import PathCheck
 from pittgoogle_cli.engine.settings import DecodeSettings
 from pittgoogle_cli.filters.base import Filter
@@ -18,6 +19,7 @@ from pittgoogle_cli.outputs.cutouts import CutoutFolderSink
 from pittgoogle_cli.outputs.jsonl import JsonLinesSink
 from pittgoogle_cli.outputs.pipe import stdout_sink
 from pittgoogle_cli.packets.decode import Decoder
+from pittgoogle_cli.packets.models import Counts
 from pittgoogle_cli.packets.schemas import SchemaRegistry, schema_info
 from pittgoogle_cli.shapes.shape import make_renderer, parse_fields
 
@@ -90,3 +92,11 @@ def _implied_format(target: str) -> str | None:
         return output_format(target)
     except ConfigError:
         return None
+
+
+def file_engine(settings: DecodeSettings, reject: Reject, counts: Counts) -> Engine:
+    """The engine of local files (``pgb decode``, dead-letter replay): decoder, filters and
+    path check from ``settings``, several alerts per message allowed."""
+    return Engine(
+        decoder(settings), filters(settings), reject, counts, many=True, check=path_check(settings)
+    )

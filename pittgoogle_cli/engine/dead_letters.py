@@ -14,7 +14,6 @@ import orjson
 
 from pittgoogle_cli._exceptions import ConfigError
 from pittgoogle_cli.engine import build
-from pittgoogle_cli.engine.batch import Engine
 from pittgoogle_cli.engine.settings import DecodeOutcome, DecodeSettings
 from pittgoogle_cli.outputs.dead_letter import DeadLetterFolder, default_dead_letter_dir
 from pittgoogle_cli.packets.models import Counts, LocalMessage, Message
@@ -105,14 +104,7 @@ async def replay(
         failed.add(str(origin))
         DeadLetterFolder(root, origin.parent.name).put(message, error)  # the new reason
 
-    engine = Engine(
-        build.decoder(settings),
-        build.filters(settings),
-        reject,
-        counts,
-        many=True,
-        check=build.path_check(settings),
-    )
+    engine = build.file_engine(settings, reject, counts)
     kept = list(dead_letters(root, subscription))
     sink = build.open_output(settings, out, acked=False)
     try:

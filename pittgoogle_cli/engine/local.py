@@ -27,7 +27,6 @@ from typing import BinaryIO
 
 from pittgoogle_cli._exceptions import ConfigError
 from pittgoogle_cli.engine import build
-from pittgoogle_cli.engine.batch import Engine
 from pittgoogle_cli.engine.settings import DecodeOutcome, DecodeSettings
 from pittgoogle_cli.packets.containers import split_containers
 from pittgoogle_cli.packets.models import Counts, LocalMessage, Message
@@ -126,14 +125,7 @@ async def decode_files(
     def reject(message: Message, error: Exception) -> None:
         report(getattr(message, "origin", "") or message.message_id, error)
 
-    engine = Engine(
-        build.decoder(settings),
-        build.filters(settings),
-        reject,
-        counts,
-        many=True,
-        check=build.path_check(settings),
-    )
+    engine = build.file_engine(settings, reject, counts)
     sources = list(expand(paths, lambda folder: notice(f"no alert files in {folder}")))
     if not sources:
         return outcome
