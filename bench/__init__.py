@@ -1,8 +1,12 @@
-"""``make bench``: pgb's pull path against Google's own client, on the local emulator.
+"""``make bench``: pgb's pull path against the peers, on two servers.
 
 ``python -m bench`` starts Google's Pub/Sub emulator, warms it up, then for each
-contender publishes N real ZTF alerts to a fresh subscription and times the consumer
-draining them as a separate process (wall time, time to the last line written, peak RSS,
-CPU); it also runs in-process microbenchmarks of the decode/render and reply-parse steps,
-prints a table and writes ``.bench/results.json``. See ``python -m bench --help``.
+contender (pgb, google-cloud-pubsub over gRPC, gcloud-aio-pubsub over REST) publishes N
+real ZTF alerts to a fresh subscription and times the consumer draining them as a separate
+process (wall time, time to the first and last line written, peak RSS, CPU). Then the same
+on the replay server (``bench.replay``: recorded-shape pull replies served at a small
+fraction of the emulator's CPU) for the REST clients: pgb, gcloud-aio-pubsub and a
+hand-written httpx loop. It also runs in-process microbenchmarks of the decode/render and
+reply-parse steps, prints both tables with pgb/peer ratios and writes
+``.bench/results.json``. ``--only emulator|replay`` runs one table; see ``--help``.
 """

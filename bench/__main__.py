@@ -1,4 +1,5 @@
-"""``python -m bench [--alerts N] [--runs R] [--heap 1g]``: see ``bench/__init__.py``."""
+"""``python -m bench [--alerts N] [--runs R] [--only emulator|replay]``: see
+``bench/__init__.py``."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ import orjson
 from pittgoogle_cli.emulator import PubSubEmulator, create_topic
 from pittgoogle_cli.pubsub.rest import PITT_GOOGLE_PROJECT
 
-from . import micro, report
+from . import contenders, micro, replay_bench, report
 from .harness import (
     SUB_PROJECT,
     ProcStats,
@@ -34,7 +35,7 @@ from .harness import (
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / ".bench"
 TOPIC = f"projects/{PITT_GOOGLE_PROJECT}/topics/ztf-bench"
-CONTENDERS = ("pgb", "google-cloud-pubsub")
+TABLES = ("emulator", "replay")
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -50,6 +51,9 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--warmup", type=int, default=8000, help="alerts to warm the emulator")
     parser.add_argument("--heap", default="1g", help="the emulator's -Xmx")
     parser.add_argument("--no-micro", action="store_true", help="skip the microbenchmarks")
+    parser.add_argument(
+        "--only", choices=TABLES, help="one table: the emulator's or the replay server's"
+    )
     parser.add_argument(
         "--pgb-arg",
         action="append",
@@ -85,9 +89,6 @@ class Bench:
             "PGB_DEAD_LETTER_DIR": str(OUT / "dead-letter"),
             "PYTHONPATH": str(ROOT),
         }
-        bin_dir = Path(sys.executable).parent
-        pgb = bin_dir / "pgb"
-        self.pgb = [str(pgb)] if pgb.exists() else [sys.executable, "-m", "pittgoogle_cli"]
 
     def alive(self) -> bool:
         process = self.emulator._process
@@ -116,7 +117,7 @@ class Bench:
         }
 
     def run(self, contender: str, n: int, run: int) -> RunResult:
-        sub = new_subscription(self.host, TOPIC, "pgb" if contender == "pgb" else "peer")
+        sub = new_subscription(self.host, TOPIC, "pgb" if contender == contenders.PGB else "peer")
         result = RunResult(contender, n, run)
         out = self.runs_dir / f"{sub}.jsonl"
         try:
@@ -143,19 +144,10 @@ class Bench:
         n, contender = result.alerts, result.contender
         result.publish_s = fill(self.host, TOPIC, self.payloads, n)
         time.sleep(0.5)  # let the emulator settle after the publishing burst
-        if contender == "pgb":
-            argv = [*self.pgb, "pull", sub, "--until-empty", "--quiet", *self.args.pgb_arg]
-        else:
-            argv = [sys.executable, "-m", "bench.gcp_peer", sub, "--alerts", str(n)]
-            argv += ["--out", str(out)]
+        argv, stdout_is_out = contenders.command(contender, sub, n, out, self.args.pgb_arg)
         before = ProcStats.of(self.jvm)
         run_consumer(
-            result,
-            argv,
-            self.env,
-            out,
-            timeout=120 + n * 0.1,
-            stdout_is_out=contender == "pgb",
+            result, argv, self.env, out, timeout=120 + n * 0.1, stdout_is_out=stdout_is_out
         )
         result.emulator_cpu_s = ProcStats.of(self.jvm).cpu_s - before.cpu_s
         result.load_1m = os.getloadavg()[0]
@@ -168,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     if not payloads:
         raise SystemExit(f"bench: no .avro alerts in {args.data}")
     OUT.mkdir(exist_ok=True)
+    tables = [args.only] if args.only else list(TABLES)
     results: dict[str, Any] = {
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "config": {
@@ -176,20 +169,55 @@ def main(argv: list[str] | None = None) -> int:
             "flat_factor": args.flat_factor,
             "warmup": args.warmup,
             "heap": args.heap,
-            "pgb_command": " ".join(["pgb pull SUB --until-empty --quiet", *args.pgb_arg]),
-            "peer_command": "python -m bench.gcp_peer SUB --alerts N --out FILE",
+            "tables": tables,
+            "commands": {c: contenders.describe(c, args.pgb_arg) for c in _everyone(tables)},
             "files": len(payloads),
             "mean_alert_bytes": sum(map(len, payloads)) / len(payloads),
         },
         "machine": {"cpus": os.cpu_count(), "load_at_start": os.getloadavg()},
         "versions": _versions(),
+        "summary": {},
     }
     if not args.no_micro:
         _say("microbenchmarks (in-process, no emulator)...")
         results["micro"] = micro.run(payloads)
+    runs: list[RunResult] = []
+    if "emulator" in tables:
+        mine = _on_emulator(args, payloads, results)
+        runs += mine
+        results["summary"]["emulator"] = report.summarise(
+            mine, args.alerts, args.flat_factor, contenders.ON_EMULATOR
+        )
+    if "replay" in tables:
+        mine, results["replay_server"] = replay_bench.run_all(args, OUT)
+        runs += mine
+        results["summary"]["replay"] = report.summarise(
+            mine, args.alerts, args.flat_factor, contenders.ON_REPLAY
+        )
+    results["machine"]["load_at_end"] = os.getloadavg()
+    results["runs"] = [r.as_dict() for r in runs]
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
+    print(report.table(results))
+    print(f"\nresults: {args.out}")
+    return 0 if all(r.ok for r in runs) else 1
+
+
+def _everyone(tables: list[str]) -> list[str]:
+    both = [*contenders.ON_EMULATOR, *contenders.ON_REPLAY] if len(tables) > 1 else []
+    one = contenders.ON_EMULATOR if tables == ["emulator"] else contenders.ON_REPLAY
+    return list(dict.fromkeys(both or one))
+
+
+def _on_emulator(
+    args: argparse.Namespace, payloads: list[bytes], results: dict[str, Any]
+) -> list[RunResult]:
+    """The emulator's table: warm it up, an untimed round, the interleaved runs, a round
+    with ``alerts * flat_factor`` alerts."""
     (OUT / "emulator.log").unlink(missing_ok=True)  # this run's log only
     emulator = PubSubEmulator(heap=args.heap, log=OUT / "emulator.log")
     runs: list[RunResult] = []
+    who = contenders.ON_EMULATOR
     try:
         host = emulator.start()
         assert emulator._process is not None
@@ -198,27 +226,19 @@ def main(argv: list[str] | None = None) -> int:
         create_topic(host, TOPIC)
         bench = Bench(args, emulator, jvm, payloads)
         results["warmup"] = bench.warm_up()
-        for contender in CONTENDERS:  # one untimed round: the gRPC path warms up too
+        for contender in who:  # one untimed round: the gRPC path warms up too
             runs.append(bench.run(contender, args.alerts, 0))
         for run in range(1, args.runs + 1):
-            order = CONTENDERS if run % 2 else CONTENDERS[::-1]
-            for contender in order:
+            for contender in contenders.interleaved(who, run):
                 runs.append(bench.run(contender, args.alerts, run))
         if args.flat_factor > 1:
             big = args.alerts * args.flat_factor
-            for contender in CONTENDERS:
+            for contender in who:
                 runs.append(bench.run(contender, big, 1))
         results["emulator"] = _proc(jvm)
     finally:
         emulator.stop()
-    results["machine"]["load_at_end"] = os.getloadavg()
-    results["runs"] = [r.as_dict() for r in runs]
-    results["summary"] = report.summarise(runs, args.alerts, args.flat_factor)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
-    print(report.table(results))
-    print(f"\nresults: {args.out}")
-    return 0 if all(r.ok for r in runs) else 1
+    return runs
 
 
 def _versions() -> dict[str, str]:
@@ -227,6 +247,9 @@ def _versions() -> dict[str, str]:
     for name in (
         "pittgoogle-cli",
         "google-cloud-pubsub",
+        "gcloud-aio-pubsub",
+        "aiohttp",
+        "httpx",
         "grpcio",
         "fastavro",
         "msgspec",

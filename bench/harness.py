@@ -20,7 +20,7 @@ import subprocess
 import threading
 import time
 import uuid
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -110,12 +110,13 @@ class RunResult:
     last_line_s: float | None = None
     peak_rss_mb: float = 0.0
     cpu_s: float = 0.0
-    emulator_cpu_s: float = 0.0
+    emulator_cpu_s: float = 0.0  # or the replay server's
     publish_s: float = 0.0
     returncode: int | None = None
     load_1m: float = 0.0
     rss_source: str = ""
     error: str = ""
+    server: dict[str, Any] = field(default_factory=dict)  # the replay server's counts
 
     @property
     def ok(self) -> bool:

@@ -1,13 +1,30 @@
-"""Medians, ratios and the table printed on stdout."""
+"""Medians, ratios and the tables printed on stdout: one for the emulator, one for the
+replay server; in each, pgb against every peer."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from statistics import median
 from typing import Any
 
+from .contenders import AIO, GOOGLE, PGB
 from .harness import RunResult
 
-PGB, PEER = "pgb", "google-cloud-pubsub"
+_RATIO_KEYS = (
+    "alerts_per_s",
+    "alerts_per_s_to_last_line",
+    "first_line_s",
+    "peak_rss_mb",
+    "cpu_ms_per_alert",
+    "emulator_cpu_ms_per_alert",
+)
+# (table, peer, key, the goal for pgb/peer, whether pgb/peer must be at least it)
+GOALS = (
+    ("emulator", GOOGLE, "alerts_per_s", 1.2, True),
+    ("emulator", GOOGLE, "cpu_ms_per_alert", 0.5, False),
+    ("emulator", GOOGLE, "first_line_s", 1.0, False),
+    ("replay", AIO, "alerts_per_s", 1.5, True),
+)
 
 
 def _stats(runs: list[RunResult]) -> dict[str, Any]:
@@ -31,31 +48,29 @@ def _stats(runs: list[RunResult]) -> dict[str, Any]:
         "peak_rss_mb": med([r.peak_rss_mb for r in ok]),
         "cpu_ms_per_alert": med([1000 * r.cpu_s / r.alerts for r in ok]),
         "emulator_cpu_ms_per_alert": med([1000 * r.emulator_cpu_s / r.alerts for r in ok]),
+        "redelivered": max(r.server.get("redelivered", 0) for r in ok),
         "load_1m": med([r.load_1m for r in ok]),
     }
 
 
-def summarise(runs: list[RunResult], n: int, factor: int) -> dict[str, Any]:
+def summarise(
+    runs: list[RunResult], n: int, factor: int, contenders: Sequence[str]
+) -> dict[str, Any]:
+    """Per contender the medians of its timed runs of ``n`` alerts; ``ratio_pgb_over``
+    each peer; ``flat_memory``: peak RSS at ``n`` and at ``n * factor`` alerts."""
     timed = {
-        c: [r for r in runs if r.contender == c and r.run > 0 and r.alerts == n]
-        for c in (PGB, PEER)
+        c: [r for r in runs if r.contender == c and r.run > 0 and r.alerts == n] for c in contenders
     }
-    out: dict[str, Any] = {c: _stats(rs) for c, rs in timed.items()}
-    pgb, peer = out[PGB], out[PEER]
-    if pgb.get("ok") and peer.get("ok"):
-        out["ratio_pgb_over_peer"] = {
-            key: pgb[key] / peer[key]
-            for key in (
-                "alerts_per_s",
-                "alerts_per_s_to_last_line",
-                "peak_rss_mb",
-                "cpu_ms_per_alert",
-                "emulator_cpu_ms_per_alert",
-            )
-            if peer[key]
-        }
+    out: dict[str, Any] = {"contenders": list(contenders)}
+    out |= {c: _stats(rs) for c, rs in timed.items()}
+    pgb = out[PGB]
+    out["ratio_pgb_over"] = {
+        peer: {k: pgb[k] / out[peer][k] for k in _RATIO_KEYS if out[peer][k]}
+        for peer in contenders[1:]
+        if pgb.get("ok") and out[peer].get("ok")
+    }
     flat: dict[str, Any] = {}
-    for c in (PGB, PEER) if factor > 1 else ():
+    for c in contenders if factor > 1 else ():
         big = [r for r in runs if r.contender == c and r.alerts == n * factor and r.ok]
         if big and out[c].get("ok"):
             flat[c] = {
@@ -79,18 +94,8 @@ def _grid(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines + [_row(r, widths) for r in rows])
 
 
-def table(results: dict[str, Any]) -> str:
-    summary, config = results["summary"], results["config"]
-    n = config["alerts"]
-    parts = [
-        f"pgb pull --until-empty vs google-cloud-pubsub streaming pull, {n} ZTF alerts per run "
-        f"(~{config['mean_alert_bytes'] / 1024:.0f} KiB each), median of {config['runs']} "
-        f"interleaved runs, emulator -Xmx{config['heap']}, "
-        f"load {results['machine']['load_at_start'][0]:.2f} -> "
-        f"{results['machine']['load_at_end'][0]:.2f}",
-        "",
-    ]
-    keys = [
+def _keys(server: str) -> list[tuple[str, str, str]]:
+    return [
         ("alerts/s (wall)", "alerts_per_s", "{:.0f}"),
         ("alerts/s (to last line)", "alerts_per_s_to_last_line", "{:.0f}"),
         ("wall s", "wall_s", "{:.2f}"),
@@ -99,19 +104,29 @@ def table(results: dict[str, Any]) -> str:
         ("exit after last line s", "exit_after_last_line_s", "{:.2f}"),
         ("peak RSS MB", "peak_rss_mb", "{:.0f}"),
         ("consumer CPU ms/alert", "cpu_ms_per_alert", "{:.2f}"),
-        ("emulator CPU ms/alert", "emulator_cpu_ms_per_alert", "{:.2f}"),
+        (f"{server} CPU ms/alert", "emulator_cpu_ms_per_alert", "{:.2f}"),
+        ("redelivered (max)", "redelivered", "{:.0f}"),
         ("load (1 min)", "load_1m", "{:.2f}"),
     ]
-    ratios = summary.get("ratio_pgb_over_peer", {})
+
+
+def contest(summary: dict[str, Any], server: str) -> str:
+    """One table: a column per contender, then pgb/peer for each peer."""
+    who: list[str] = summary["contenders"]
+    ratios = summary.get("ratio_pgb_over", {})
     rows = []
-    for label, key, fmt in keys:
+    for label, key, fmt in _keys(server):
+        if key == "redelivered" and server == "emulator":
+            continue  # the emulator does not count them
         cells = [label]
-        for c in (PGB, PEER):
+        for c in who:
             value = summary[c].get(key)
             cells.append(fmt.format(value) if value is not None else "failed")
-        cells.append(f"{ratios[key]:.2f}" if key in ratios else "")
+        for peer in who[1:]:
+            ratio = ratios.get(peer, {}).get(key)
+            cells.append(f"{ratio:.2f}" if ratio is not None else "")
         rows.append(cells)
-    parts.append(_grid(["", PGB, PEER, "pgb/peer"], rows))
+    parts = [_grid(["", *who, *(f"pgb/{p}" for p in who[1:])], rows)]
     flat = summary.get("flat_memory", {})
     if flat:
         parts += ["", "flat memory: peak RSS MB with N and with more alerts"]
@@ -126,22 +141,78 @@ def table(results: dict[str, Any]) -> str:
             for c, f in flat.items()
         ]
         parts.append(_grid(["", "alerts", "peak RSS MB", "growth", "alerts/s"], rows))
-    if "micro" in results:
-        parts += ["", "microbenchmarks, in-process, best of 5 (us):"]
-        rows = [
-            [
-                m["step"],
-                f"{m['pgb_us']:.0f}",
-                f"{m['peer_us']:.0f}",
-                f"{m['ratio_pgb_over_peer']:.2f}",
-            ]
-            for m in results["micro"]["rows"]
+    return "\n".join(parts)
+
+
+def goals(results: dict[str, Any]) -> list[str]:
+    lines = []
+    for table_name, peer, key, goal, at_least in GOALS:
+        summary = results.get("summary", {}).get(table_name)
+        if summary is None:
+            continue
+        ratio = summary.get("ratio_pgb_over", {}).get(peer, {}).get(key)
+        sign = ">=" if at_least else "<="
+        if ratio is None:
+            verdict = "not measured"
+        else:
+            met = ratio >= goal if at_least else ratio <= goal
+            verdict = f"{ratio:.2f} ({'met' if met else 'NOT met'})"
+        lines.append(f"  {table_name}: pgb/{peer} {key} {sign} {goal}: {verdict}")
+    return lines
+
+
+def _micro(results: dict[str, Any]) -> list[str]:
+    rows = [
+        [
+            m["step"],
+            f"{m['pgb_us']:.0f}",
+            f"{m['peer_us']:.0f}",
+            f"{m['ratio_pgb_over_peer']:.2f}",
         ]
-        parts.append(_grid(["", "pgb", "stdlib peer", "pgb/peer"], rows))
+        for m in results["micro"]["rows"]
+    ]
+    return ["", "microbenchmarks, in-process, best of 5 (us):", _grid(_MICRO_HEAD, rows)]
+
+
+_MICRO_HEAD = ["", "pgb", "stdlib peer", "pgb/peer"]
+
+
+def table(results: dict[str, Any]) -> str:
+    config, machine = results["config"], results["machine"]
+    n = config["alerts"]
+    parts = [
+        f"{n} ZTF alerts per run (~{config['mean_alert_bytes'] / 1024:.0f} KiB each), "
+        f"median of {config['runs']} interleaved runs, load "
+        f"{machine['load_at_start'][0]:.2f} -> {machine['load_at_end'][0]:.2f}",
+    ]
+    summary = results["summary"]
+    if "emulator" in summary:
+        parts += [
+            "",
+            f"on Google's Pub/Sub emulator (-Xmx{config['heap']}; Google's client over gRPC, "
+            "pgb and gcloud-aio-pubsub over REST):",
+            contest(summary["emulator"], "emulator"),
+        ]
+    if "replay" in summary:
+        parts += [
+            "",
+            "on the replay server (REST peers; bench/replay, its own process):",
+            contest(summary["replay"], "server"),
+        ]
+    if "micro" in results:
+        parts += _micro(results)
     if "emulator" in results:
         e = results["emulator"]
         parts += [
             "",
             f"emulator at the end: RSS {e['rss_mb']:.0f} MB, peak {e['peak_rss_mb']:.0f} MB",
         ]
+    if "replay_server" in results:
+        r = results["replay_server"]
+        parts.append(
+            f"replay server at the end: {r['cpu_s']:.1f} s CPU in all, RSS {r['rss_mb']:.0f} MB, "
+            f"peak {r['peak_rss_mb']:.0f} MB"
+        )
+    if lines := goals(results):
+        parts += ["", "goals (pgb/peer, medians of this run):", *lines]
     return "\n".join(parts)

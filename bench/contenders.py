@@ -1,0 +1,46 @@
+"""Who is measured, and the command line of each: pgb and the peers (each a separate
+process writing one JSON line per alert to a file)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+PGB = "pgb"
+GOOGLE = "google-cloud-pubsub"
+AIO = "gcloud-aio-pubsub"
+HTTPX = "httpx by hand"
+# Google's client speaks gRPC, which the replay server does not: it stays on the emulator.
+ON_EMULATOR = (PGB, GOOGLE, AIO)
+ON_REPLAY = (PGB, AIO, HTTPX)
+_PEER_MODULES = {GOOGLE: "bench.gcp_peer", AIO: "bench.aio_peer", HTTPX: "bench.httpx_peer"}
+
+
+def pgb_command() -> list[str]:
+    pgb = Path(sys.executable).parent / "pgb"
+    return [str(pgb)] if pgb.exists() else [sys.executable, "-m", "pittgoogle_cli"]
+
+
+def command(
+    contender: str, sub: str, n: int, out: Path, pgb_args: Sequence[str] = ()
+) -> tuple[list[str], bool]:
+    """The argv, and whether its stdout is the output file (pgb's is; peers write it)."""
+    if contender == PGB:
+        return [*pgb_command(), "pull", sub, "--until-empty", "--quiet", *pgb_args], True
+    module = _PEER_MODULES[contender]
+    return [sys.executable, "-m", module, sub, "--alerts", str(n), "--out", str(out)], False
+
+
+def describe(contender: str, pgb_args: Sequence[str] = ()) -> str:
+    if contender == PGB:
+        return " ".join(["pgb pull SUB --until-empty --quiet", *pgb_args])
+    return f"python -m {_PEER_MODULES[contender]} SUB --alerts N --out FILE"
+
+
+def interleaved(contenders: Sequence[str], run: int) -> list[str]:
+    """Run ``run``'s order: rotated by one each run and reversed every other run, so
+    that no contender always follows the same one (or always comes first)."""
+    k = run % len(contenders)
+    order = [*contenders[k:], *contenders[:k]]
+    return order if run % 2 else order[::-1]
