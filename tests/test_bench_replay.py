@@ -130,7 +130,12 @@ def test_it_answers_errors_as_the_emulator_does(replay: ReplayServer):
 
 
 @pytest.mark.parametrize(
-    "peer", [["bench.httpx_peer"], ["bench.aio_peer"], ["bench.aio_peer", "--mode", "subscribe"]]
+    "peer",
+    [
+        ["bench.httpx_peer"],
+        ["bench.aio_peer"],
+        ["bench.aio_peer", "--mode", "pull", "--tasks", "2"],
+    ],
 )
 def test_the_rest_peers_drain_it(replay: ReplayServer, peer: list[str], tmp_path: Path):
     import subprocess
