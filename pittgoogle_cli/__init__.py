@@ -5,6 +5,7 @@ settings = pgb.PullSettings("ztf-loop", max_alerts=100, where="candidate.magpsf 
 async for alert in pgb.alerts(settings):    # acked as the loop moves on
     ...
 outcome = await pgb.pull(settings, out="bright.sqlite")
+pgb.plot(alert).savefig("alert.png")  # light curve and cutouts (the [plot] extra)
 """
 
 import importlib as _importlib
@@ -51,6 +52,7 @@ if _TYPE_CHECKING:
         StopReason,
     )
     from .engine.sync import HeldAlerts, fetch, pull_sync
+    from .figures.figure import plot
     from .filters.base import Filter
     from .filters.classtar import classtar_filter
     from .filters.specs import load_filter, load_filters
@@ -89,6 +91,7 @@ _LAZY = {
     "fetch": ".engine.sync",
     "load_filter": ".filters.specs",
     "load_filters": ".filters.specs",
+    "plot": ".figures.figure",
     "pull": ".engine.pull",
     "pull_sync": ".engine.sync",
     "resolve_project": ".auth.resolve",
@@ -162,6 +165,7 @@ __all__ = [
     "fetch",
     "load_filter",
     "load_filters",
+    "plot",
     "pull",
     "pull_sync",
     "resolve_project",

@@ -60,6 +60,7 @@ PUBLIC = [
     "fetch",
     "load_filter",
     "load_filters",
+    "plot",
     "pull",
     "pull_sync",
     "resolve_project",

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 from pittgoogle_cli.packets.decode import Decoder
-from pittgoogle_cli.tom_toolkit.photometry import from_mjd, points
+from pittgoogle_cli.packets.photometry import from_mjd, points
 
-DATA = Path(__file__).parent.parent / "data"
+DATA = Path(__file__).parent / "data"
 ZTF = sorted((DATA / "ztf").glob("*.avro"))
 LSST = sorted((DATA / "lsst").glob("*.avro"))
 

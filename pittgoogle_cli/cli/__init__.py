@@ -33,6 +33,7 @@ from pittgoogle_cli.cli import (  # noqa: E402
     config,  # noqa: F401
     dead_letter,  # noqa: F401
     decode,  # noqa: F401
+    plot,  # noqa: F401
     pull,  # noqa: F401
     query,  # noqa: F401
     schema,  # noqa: F401

@@ -7,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from pittgoogle_cli.packets import fields
+
 
 @dataclass(frozen=True, slots=True)
 class SchemaInfo:
@@ -46,11 +48,12 @@ class Alert:
 
     @property
     def object_id(self) -> Any:
-        return self.record.get("objectId", self.record.get("diaObjectId"))
+        """ZTF's objectId, LSST's diaObjectId (in diaObject since v7), LVK's superevent."""
+        return fields.object_id(self.record)
 
     @property
     def candid(self) -> Any:
-        return self.record.get("candid", self.record.get("diaSourceId"))
+        return fields.candid(self.record)
 
 
 class Message(Protocol):

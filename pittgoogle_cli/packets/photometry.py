@@ -1,4 +1,4 @@
-"""An alert's light curve as the points a TOM stores, pure (no Django): what the TOM's
+"""An alert's light curve as points, pure: what ``pgb plot`` draws and what the TOM's
 ``PhotometryReducedDatum`` holds (brightness, error, limit, bandpass, time).
 
 - ZTF: the candidate and each ``prv_candidates`` entry with a ``magpsf`` are detections
@@ -76,6 +76,24 @@ def points(record: Mapping[str, Any], survey: str | None = None) -> list[Point]:
     for point in found:
         unique.setdefault(point.key, point)
     return sorted(unique.values(), key=lambda point: (point.timestamp, point.bandpass))
+
+
+def unusable(record: Mapping[str, Any], survey: str | None = None) -> int:
+    """How many of the alert's photometry entries give no point (no time, band or value:
+    absent, null or NaN), so that a picture can say what it left out."""
+    survey = survey or guess_survey(record)
+    if survey == "ztf":
+        entries = [record.get("candidate"), *(record.get("prv_candidates") or ())]
+        return sum(1 for e in entries if isinstance(e, Mapping) and not any(_ztf_point(e)))
+    if survey == "lsst":
+        entries = [record.get("diaSource"), *(record.get("prvDiaSources") or ())]
+        forced = list(record.get("prvDiaForcedSources") or ())
+        return sum(
+            1 for e in entries if isinstance(e, Mapping) and not any(_lsst_point(e, forced=False))
+        ) + sum(
+            1 for e in forced if isinstance(e, Mapping) and not any(_lsst_point(e, forced=True))
+        )
+    return 0
 
 
 def guess_survey(record: Mapping[str, Any]) -> str | None:

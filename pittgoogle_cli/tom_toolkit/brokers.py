@@ -27,6 +27,7 @@ from pittgoogle_cli._exceptions import ConfigError, PgbError
 from pittgoogle_cli.engine.paths import check_where
 from pittgoogle_cli.engine.sync import HeldAlerts
 from pittgoogle_cli.packets.models import Alert
+from pittgoogle_cli.packets.photometry import from_jd
 from pittgoogle_cli.tom_toolkit import store
 from pittgoogle_cli.tom_toolkit.dataservices import (
     BIGQUERY_ROWS,
@@ -37,7 +38,6 @@ from pittgoogle_cli.tom_toolkit.dataservices import (
     stream_settings,
     tom_config,
 )
-from pittgoogle_cli.tom_toolkit.photometry import from_jd
 from pittgoogle_cli.tom_toolkit.targets import SOURCE_NAME, target_rows
 
 DOCS = "https://pitt-broker.readthedocs.io/"

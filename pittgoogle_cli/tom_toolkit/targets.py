@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from pittgoogle_cli.packets.models import Alert
-from pittgoogle_cli.tom_toolkit.photometry import Point, guess_survey, points
+from pittgoogle_cli.packets.photometry import Point, guess_survey, points
 
 SOURCE_NAME = "Pitt-Google"
 

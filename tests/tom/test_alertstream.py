@@ -14,8 +14,8 @@ import pytest
 from tom_dataproducts.models import PhotometryReducedDatum
 from tom_targets.models import Target
 
+from pittgoogle_cli.packets.photometry import points
 from pittgoogle_cli.tom_toolkit.alertstream import PittGoogleAlertStream
-from pittgoogle_cli.tom_toolkit.photometry import points
 
 from ..conftest import new_channel
 

@@ -12,7 +12,7 @@ from django.urls import reverse
 from tom_dataproducts.models import PhotometryReducedDatum
 from tom_targets.models import Target
 
-from pittgoogle_cli.tom_toolkit.photometry import points
+from pittgoogle_cli.packets.photometry import points
 
 SERVICE = "Pitt-Google BigQuery"
 pytestmark = pytest.mark.django_db

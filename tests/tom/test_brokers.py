@@ -14,7 +14,7 @@ from tom_alerts.models import BrokerQuery
 from tom_dataproducts.models import PhotometryReducedDatum
 from tom_targets.models import Target
 
-from pittgoogle_cli.tom_toolkit.photometry import points
+from pittgoogle_cli.packets.photometry import points
 
 from ..conftest import new_channel
 

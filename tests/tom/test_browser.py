@@ -15,7 +15,7 @@ import fastavro
 import pytest
 from django.urls import reverse
 
-from pittgoogle_cli.tom_toolkit.photometry import points
+from pittgoogle_cli.packets.photometry import points
 
 from ..conftest import new_channel
 

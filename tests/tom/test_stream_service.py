@@ -14,7 +14,7 @@ from tom_dataproducts.models import PhotometryReducedDatum
 from tom_targets.models import Target
 
 from pittgoogle_cli.packets.decode import Decoder
-from pittgoogle_cli.tom_toolkit.photometry import points
+from pittgoogle_cli.packets.photometry import points
 
 from ..conftest import DATA, Channel, new_channel
 
