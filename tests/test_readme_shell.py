@@ -72,6 +72,8 @@ SKIPPED = {
     "serves a TOM on the fixed 127.0.0.1:8000 until Ctrl-C; tests/tom tests the app",
     "pip install 'pittgoogle-cli[tom]'": "downloads from PyPI (make test puts the same extra "
     "into .tomvenv)",
+    "pip install 'pittgoogle-cli[plot]'": "downloads from PyPI (the [test] extra puts "
+    "matplotlib and astropy into .venv)",
     "python3 -m venv ~/.pgb && ~/.pgb/bin/pip install -q .": "a second install of pgb and "
     "its dependencies from PyPI; make test installs the same into .venv",
     "PGB_UPDATE_GOLDEN=1 .venv/bin/pytest tests/test_golden.py": "rewrites the checkout's "

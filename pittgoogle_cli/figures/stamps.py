@@ -85,7 +85,8 @@ def _oriented(pixels: np.ndarray[Any, Any], header: Any, survey: str | None) -> 
     pixels, north, east = _north_up(pixels, *axes[:2])
     arcsec = axes[2]
     turned = np.degrees(np.arctan2(-north[0], north[1]))
-    where = "N up, E left" if abs(turned) < 1 else f"N {turned:+.0f} deg from up"
+    side = "anticlockwise" if turned > 0 else "clockwise"
+    where = "N up, E left" if abs(turned) < 1 else f"N {abs(turned):.0f} deg {side} of up"
     if east[0] > 0:
         where += " (mirrored: E right)"
     return Stamp(pixels, north, east, f'{where}\n{arcsec:.2f}"/px, {size}')
@@ -197,6 +198,9 @@ def _compass(
 
 
 def _say(ax: Axes, text: str) -> None:
+    import textwrap
+
+    text = "\n".join(textwrap.fill(line, 24) for line in text.splitlines())
     ax.set_facecolor("#f0f0f0")
     ax.text(
         0.5,
@@ -213,4 +217,4 @@ def _say(ax: Axes, text: str) -> None:
 
 def _short(exc: BaseException) -> str:
     text = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return text[:60]
+    return text[:70]
