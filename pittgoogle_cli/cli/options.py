@@ -183,6 +183,15 @@ class ProcessingOptions:
             rich_help_panel=_OUT,
         ),
     ] = None
+    workers: Annotated[
+        int,
+        typer.Option(
+            min=1,
+            max=64,
+            help="Decode, filter and render in N processes (JSON lines only), for cores to spare.",
+            rich_help_panel=_DECODE,
+        ),
+    ] = 1
 
     def settings(self) -> dict[str, Any]:
         """The keyword arguments of ``DecodeSettings`` (and so ``PullSettings``)."""
@@ -205,6 +214,7 @@ class ProcessingOptions:
             "int64_as_string": self.int64_as_string,
             "out": self.out,
             "format": self.out_format.value if self.out_format else None,
+            "workers": self.workers,
         }
 
 

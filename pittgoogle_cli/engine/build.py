@@ -1,57 +1,32 @@
-"""From settings to the working parts: the decoder, the filter chain and the output.
-Every problem is a ``ConfigError`` (exit 2), raised before anything is pulled."""
+"""From settings to the working parts: the engine (its decoder and filter chain are
+``parts``') and the output. Every problem is a ``ConfigError`` (exit 2), raised before
+anything is pulled."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import fastavro
-
-from pittgoogle_cli import config
 from pittgoogle_cli._exceptions import ConfigError
 from pittgoogle_cli.engine.batch import Engine, Reject
+from pittgoogle_cli.engine.parts import decoder, filters, path_check
 from pittgoogle_cli.engine.paths import PathCheck
 from pittgoogle_cli.engine.settings import DecodeSettings
 from pittgoogle_cli.filters.base import Filter
-from pittgoogle_cli.filters.chain import build_filters
 from pittgoogle_cli.outputs.base import GuardedSink, Sink
 from pittgoogle_cli.outputs.cutouts import CutoutFolderSink
 from pittgoogle_cli.outputs.jsonl import JsonLinesSink
 from pittgoogle_cli.outputs.pipe import stdout_sink
 from pittgoogle_cli.packets.decode import Decoder
-from pittgoogle_cli.packets.models import Counts
-from pittgoogle_cli.packets.schemas import SchemaRegistry, schema_info
-from pittgoogle_cli.shapes.shape import make_renderer, parse_fields
+from pittgoogle_cli.packets.models import Alert, Counts
+from pittgoogle_cli.shapes.shape import make_renderer
 
+if TYPE_CHECKING:
+    from pittgoogle_cli.engine.workers import WorkerEngine
 
-def decoder(settings: DecodeSettings) -> Decoder:
-    registry = SchemaRegistry([*settings.schema_dirs, *config.schema_dirs()])
-    schemaless = None
-    if settings.schema_file is not None:
-        try:
-            parsed = fastavro.schema.load_schema(str(settings.schema_file))
-        except Exception as exc:
-            raise ConfigError(f"--schema {settings.schema_file}: {exc}") from None
-        schemaless = schema_info(parsed, "avro-schemaless")
-    return Decoder(registry, schemaless)
-
-
-def filters(settings: DecodeSettings) -> list[Filter]:
-    return build_filters(
-        filters=settings.filters,
-        where=settings.where,
-        classtar_threshold=settings.classtar_threshold,
-        classtar=settings.classtar,
-    )
-
-
-def path_check(settings: DecodeSettings) -> PathCheck:
-    """The check of ``--where`` and ``--fields`` paths against each alert schema."""
-    from pittgoogle_cli.filters.where import where_filter
-
-    where = where_filter(settings.where).paths if settings.where is not None else ()
-    fields = parse_fields(settings.fields) if settings.fields else ()
-    return PathCheck(where, fields)
+__all__ = ["decoder", "engine", "file_engine", "filters", "open_output", "path_check", "started"]
 
 
 def open_output(
@@ -61,7 +36,7 @@ def open_output(
     what is written will be acked, so on a pipe a line counts only once it was read."""
     target = str(out if out is not None else settings.out or "-")
     shape = settings.shape()
-    render = make_renderer(shape)
+    render = make_renderer(shape) if settings.workers <= 1 else _rendered
     fmt = settings.format
     if fmt == "tom":  # TOM's alerts are JSON lines: say so rather than fill a .sqlite with them
         implied = _implied_format(target)
@@ -79,9 +54,62 @@ def open_output(
         sink = open_sink(target, fmt, render)
     sink = GuardedSink(sink, "stdout" if target == "-" else target)
     folder = shape.cutout_folder
+    if settings.workers > 1:
+        _check_workers_output(target, fmt, folder)
     if folder is not None:
         sink = GuardedSink(CutoutFolderSink(folder, sink), f"cutouts to {folder}")
     return sink
+
+
+def _rendered(alert: Alert) -> bytes:
+    """The line a worker rendered (``engine.workers``), carried as the alert's data."""
+    return alert.data
+
+
+def _check_workers_output(target: str, fmt: str | None, folder: Path | None) -> None:
+    """Workers hand back JSON lines, which only JSON-lines outputs can take as they are."""
+    implied = fmt or (None if target == "-" else _implied_format(target))
+    if implied not in (None, "jsonl") or folder is not None:
+        what = f"--format {implied}" if implied not in (None, "jsonl") else "--cutouts DIR"
+        raise ConfigError(
+            f"--workers writes JSON lines (stdout, FILE.jsonl, FILE.jsonl.gz), not {what}: "
+            "drop --workers for it"
+        )
+
+
+def engine(
+    settings: DecodeSettings,
+    reject: Reject,
+    counts: Counts,
+    *,
+    many: bool = False,
+    check: PathCheck | None = None,
+    parts: tuple[Decoder, list[Filter]] | None = None,
+) -> Engine | WorkerEngine:
+    """The engine ``settings.workers`` asks for: in this process (with ``parts``, the
+    decoder and filters, if built already), or a pool of workers (started by ``started``;
+    each builds its own)."""
+    if settings.workers > 1:
+        from pittgoogle_cli.engine.workers import WorkerEngine
+
+        return WorkerEngine(settings, settings.workers, reject, counts, many=many)
+    if settings.workers < 1:
+        raise ConfigError(f"--workers takes 1 or more, not {settings.workers}")
+    the_decoder, the_filters = parts or (decoder(settings), filters(settings))
+    return Engine(the_decoder, the_filters, reject, counts, many=many, check=check)
+
+
+@asynccontextmanager
+async def started(engine: Engine | WorkerEngine) -> AsyncIterator[Engine | WorkerEngine]:
+    """``engine``, its workers (if any) running until the block ends."""
+    if not isinstance(engine, Engine):
+        try:
+            await engine.start()
+            yield engine
+        finally:
+            await engine.aclose()
+    else:
+        yield engine
 
 
 def _implied_format(target: str) -> str | None:
@@ -94,9 +122,8 @@ def _implied_format(target: str) -> str | None:
         return None
 
 
-def file_engine(settings: DecodeSettings, reject: Reject, counts: Counts) -> Engine:
+def file_engine(settings: DecodeSettings, reject: Reject, counts: Counts) -> Engine | WorkerEngine:
     """The engine of local files (``pgb decode``, dead-letter replay): decoder, filters and
-    path check from ``settings``, several alerts per message allowed."""
-    return Engine(
-        decoder(settings), filters(settings), reject, counts, many=True, check=path_check(settings)
-    )
+    path check from ``settings``, several alerts per message allowed; run it in
+    ``started``."""
+    return engine(settings, reject, counts, many=True, check=path_check(settings))

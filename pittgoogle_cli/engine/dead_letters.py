@@ -107,17 +107,18 @@ async def replay(
     engine = build.file_engine(settings, reject, counts)
     kept = list(dead_letters(root, subscription))
     sink = build.open_output(settings, out, acked=False)
-    try:
-        batch: list[Message] = []
-        for letter in kept:
-            outcome.files += 1
-            batch.append(letter.message())
-            if len(batch) >= _BATCH:
-                await engine.handle(batch, sink)
-                batch = []
-        await engine.handle(batch, sink)
-    finally:
-        await sink.aclose()
+    async with build.started(engine):
+        try:
+            batch: list[Message] = []
+            for letter in kept:
+                outcome.files += 1
+                batch.append(letter.message())
+                if len(batch) >= _BATCH:
+                    await engine.handle(batch, sink)
+                    batch = []
+            await engine.handle(batch, sink)
+        finally:
+            await sink.aclose()
     for letter in kept:  # written (or filtered out) and the output closed: not needed now
         if str(letter.path) not in failed:
             letter.path.with_suffix(".json").unlink(missing_ok=True)

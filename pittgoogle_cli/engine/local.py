@@ -130,24 +130,25 @@ async def decode_files(
     if not sources:
         return outcome
     sink = build.open_output(settings, out, acked=False)  # nothing to ack
-    try:
-        batch: list[Message] = []
-        size = 0
-        for source in sources:
-            outcome.files += 1
-            try:
-                for message in read_messages(source):
-                    batch.append(message)
-                    size += len(message.data)
-                    if len(batch) >= _BATCH or size >= _BATCH_BYTES:
-                        await engine.handle(batch, sink)
-                        batch, size = [], 0
-            except (OSError, EOFError, zlib.error) as exc:  # unreadable; gzip cut short or bad
-                outcome.failed += 1
-                report("<stdin>" if source == STDIN else str(source), exc)
-        await engine.handle(batch, sink)
-    finally:
-        await sink.aclose()
+    async with build.started(engine):
+        try:
+            batch: list[Message] = []
+            size = 0
+            for source in sources:
+                outcome.files += 1
+                try:
+                    for message in read_messages(source):
+                        batch.append(message)
+                        size += len(message.data)
+                        if len(batch) >= _BATCH or size >= _BATCH_BYTES:
+                            await engine.handle(batch, sink)
+                            batch, size = [], 0
+                except (OSError, EOFError, zlib.error) as exc:  # unreadable; gzip cut short or bad
+                    outcome.failed += 1
+                    report("<stdin>" if source == STDIN else str(source), exc)
+            await engine.handle(batch, sink)
+        finally:
+            await sink.aclose()
     outcome.written, outcome.filtered = counts.written, counts.filtered
     outcome.failed += counts.dead_lettered
     return outcome

@@ -74,8 +74,8 @@ def from_sources(sources: Iterable[Source], decoder: Decoder, on_error: OnError)
 def _is_json_lines(source: Source) -> bool:
     if source == STDIN:
         stream = sys.stdin.buffer
-        head = stream.peek(1)[:1] if isinstance(stream, io.BufferedReader) else b""
-        return head == b"{"
+        head = stream.peek(64) if isinstance(stream, io.BufferedReader) else b""
+        return head.lstrip()[:1] in (b"{", b"")  # JSON lines, or nothing but blank lines
     name = Path(source).name.removesuffix(".gz")
     return name.endswith((".jsonl", ".ndjson"))
 

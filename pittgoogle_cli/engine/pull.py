@@ -18,7 +18,7 @@ import signal
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import AbstractContextManager, aclosing, asynccontextmanager, nullcontext
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 import anyio
 
@@ -33,6 +33,9 @@ from pittgoogle_cli.outputs.dead_letter import DeadLetterFolder, default_dead_le
 from pittgoogle_cli.packets.models import Alert, Counts
 from pittgoogle_cli.pubsub.sequential import SequentialStream
 from pittgoogle_cli.pubsub.stream import AlertStream
+
+if TYPE_CHECKING:
+    from pittgoogle_cli.engine.workers import WorkerEngine
 
 Notice = Callable[[str], None]
 
@@ -61,7 +64,7 @@ async def pull(
     """Write alerts to ``out`` (default ``settings.out``, else the profile's ``out``, else
     stdout; or a ``Sink`` of yours) until a stop condition; the outcome says which and what
     was done."""
-    decoder, filters = build.decoder(settings), build.filters(settings)
+    parts = build.decoder(settings), build.filters(settings)  # their errors before a pull
     if out is None and settings.out is None:
         out = config.text("out")
     owned = not isinstance(out, Sink)
@@ -71,9 +74,10 @@ async def pull(
             folder = _dead_letters(settings, connection)
             outcome = PullOutcome(stream.counts, dead_letter_folder=folder.folder)
             check = build.path_check(settings)
-            engine = Engine(decoder, filters, folder.put, stream.counts, check=check)
-            with monitor(stream) if monitor is not None else nullcontext():
-                await _run(stream, engine, sink, settings, outcome, handle_signals)
+            chosen = build.engine(settings, folder.put, stream.counts, check=check, parts=parts)
+            async with build.started(chosen) as engine:
+                with monitor(stream) if monitor is not None else nullcontext():
+                    await _run(stream, engine, sink, settings, outcome, handle_signals)
     finally:
         if owned:
             await sink.aclose()
@@ -100,7 +104,7 @@ def _dead_letters(settings: PullSettings, connection: Connection) -> DeadLetterF
 
 async def _run(
     stream: AlertStream,
-    engine: Engine,
+    engine: Engine | WorkerEngine,
     sink: Sink,
     settings: PullSettings,
     outcome: PullOutcome,
@@ -122,7 +126,11 @@ async def _run(
 
 
 async def _pump(
-    stream: AlertStream, engine: Engine, sink: Sink, limit: int | None, outcome: PullOutcome
+    stream: AlertStream,
+    engine: Engine | WorkerEngine,
+    sink: Sink,
+    limit: int | None,
+    outcome: PullOutcome,
 ) -> None:
     counts = stream.counts
     while (batch := await stream.next_batch()) is not None:

@@ -48,6 +48,7 @@ class DecodeSettings:
     int64_as_string: bool = False
     out: str | Path | None = None
     format: OutputFormat | None = None
+    workers: int = 1  # > 1: decode, filter and render in that many processes (JSON lines)
 
     def shape(self) -> ShapeOptions:
         """The shape of each JSON line; ``ConfigError`` for shapes that exclude each other."""
