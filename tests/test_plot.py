@@ -135,6 +135,8 @@ def test_a_json_line_pgb_wrote_draws_like_the_alert(tmp_path: Path):
     same(series(figure, "detections"), expected(alert, "detections"))
     (ax,) = [a for a in figure.axes if a.get_label() == "cutoutDifference"]
     assert ax.images, "the base64 cutout is drawn"
+    wrapped = {"messageId": "1", "publishTime": "", "attributes": {}, "alert": line}
+    same(series(pgb.plot(wrapped), "detections"), expected(alert, "detections"))  # --envelope
 
 
 def wcs_stamp(cd: list[list[float]]) -> tuple[bytes, tuple[int, int]]:
