@@ -61,6 +61,20 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
         metavar="ARG",
         help="one more argument for pgb pull, e.g. --pgb-arg=--concurrency=2 (repeatable)",
     )
+    parser.add_argument(
+        "--pgb-also",
+        action="append",
+        default=[],
+        metavar="ARGS",
+        help="pgb with these arguments as one more contender, e.g. --pgb-also=--workers=2",
+    )
+    parser.add_argument(
+        "--without",
+        action="append",
+        default=[],
+        metavar="PEER",
+        help="leave a peer out, e.g. --without 'httpx by hand' (repeatable)",
+    )
     parser.add_argument("--data", type=Path, default=ROOT / "tests/data/ztf", help="*.avro alerts")
     parser.add_argument("--out", type=Path, default=OUT / "results.json", help="results JSON")
     return parser.parse_args(argv)
@@ -117,7 +131,7 @@ class Bench:
         }
 
     def run(self, contender: str, n: int, run: int) -> RunResult:
-        sub = new_subscription(self.host, TOPIC, "pgb" if contender == contenders.PGB else "peer")
+        sub = new_subscription(self.host, TOPIC, "pgb" if contenders.is_pgb(contender) else "peer")
         result = RunResult(contender, n, run)
         out = self.runs_dir / f"{sub}.jsonl"
         try:
@@ -127,7 +141,7 @@ class Bench:
                 raise RuntimeError(f"the emulator died (see {OUT / 'emulator.log'})") from exc
             result.error = f"{type(exc).__name__}: {exc}"
         finally:
-            for suffix in (".jsonl", ".stderr", ".maxrss"):
+            for suffix in (".jsonl", ".stderr", ".maxrss", ".tree.json"):
                 out.with_suffix(suffix).unlink(missing_ok=True)
             delete_subscription(self.host, sub)
         label = "warm-up" if run == 0 else f"run {run}"
@@ -170,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
             "warmup": args.warmup,
             "heap": args.heap,
             "tables": tables,
-            "commands": {c: contenders.describe(c, args.pgb_arg) for c in _everyone(tables)},
+            "commands": {c: contenders.describe(c, args.pgb_arg) for c in _everyone(args, tables)},
             "files": len(payloads),
             "mean_alert_bytes": sum(map(len, payloads)) / len(payloads),
         },
@@ -186,13 +200,13 @@ def main(argv: list[str] | None = None) -> int:
         mine = _on_emulator(args, payloads, results)
         runs += mine
         results["summary"]["emulator"] = report.summarise(
-            mine, args.alerts, args.flat_factor, contenders.ON_EMULATOR
+            mine, args.alerts, args.flat_factor, who(args, contenders.ON_EMULATOR)
         )
     if "replay" in tables:
         mine, results["replay_server"] = replay_bench.run_all(args, OUT)
         runs += mine
         results["summary"]["replay"] = report.summarise(
-            mine, args.alerts, args.flat_factor, contenders.ON_REPLAY
+            mine, args.alerts, args.flat_factor, who(args, contenders.ON_REPLAY)
         )
     results["machine"]["load_at_end"] = os.getloadavg()
     results["runs"] = [r.as_dict() for r in runs]
@@ -203,10 +217,13 @@ def main(argv: list[str] | None = None) -> int:
     return 0 if all(r.ok for r in runs) else 1
 
 
-def _everyone(tables: list[str]) -> list[str]:
-    both = [*contenders.ON_EMULATOR, *contenders.ON_REPLAY] if len(tables) > 1 else []
-    one = contenders.ON_EMULATOR if tables == ["emulator"] else contenders.ON_REPLAY
-    return list(dict.fromkeys(both or one))
+def who(args: argparse.Namespace, table: tuple[str, ...]) -> tuple[str, ...]:
+    return contenders.lineup(table, args.pgb_also, args.without)
+
+
+def _everyone(args: argparse.Namespace, tables: list[str]) -> list[str]:
+    on = {"emulator": contenders.ON_EMULATOR, "replay": contenders.ON_REPLAY}
+    return list(dict.fromkeys(c for t in tables for c in who(args, on[t])))
 
 
 def _on_emulator(
@@ -217,7 +234,7 @@ def _on_emulator(
     (OUT / "emulator.log").unlink(missing_ok=True)  # this run's log only
     emulator = PubSubEmulator(heap=args.heap, log=OUT / "emulator.log")
     runs: list[RunResult] = []
-    who = contenders.ON_EMULATOR
+    lineup = who(args, contenders.ON_EMULATOR)
     try:
         host = emulator.start()
         assert emulator._process is not None
@@ -226,14 +243,14 @@ def _on_emulator(
         create_topic(host, TOPIC)
         bench = Bench(args, emulator, jvm, payloads)
         results["warmup"] = bench.warm_up()
-        for contender in who:  # one untimed round: the gRPC path warms up too
+        for contender in lineup:  # one untimed round: the gRPC path warms up too
             runs.append(bench.run(contender, args.alerts, 0))
         for run in range(1, args.runs + 1):
-            for contender in contenders.interleaved(who, run):
+            for contender in contenders.interleaved(lineup, run):
                 runs.append(bench.run(contender, args.alerts, run))
         if args.flat_factor > 1:
             big = args.alerts * args.flat_factor
-            for contender in who:
+            for contender in lineup:
                 runs.append(bench.run(contender, big, 1))
         results["emulator"] = _proc(jvm)
     finally:

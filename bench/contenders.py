@@ -1,8 +1,11 @@
 """Who is measured, and the command line of each: pgb and the peers (each a separate
-process writing one JSON line per alert to a file)."""
+process writing one JSON line per alert to a file). ``--pgb-also ARGS`` adds pgb with more
+arguments as a contender of its own, named ``pgb ARGS`` (``pgb --workers=2``), interleaved
+with the others."""
 
 from __future__ import annotations
 
+import shlex
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,6 +20,23 @@ ON_REPLAY = (PGB, AIO, HTTPX)
 _PEER_MODULES = {GOOGLE: "bench.gcp_peer", AIO: "bench.aio_peer", HTTPX: "bench.httpx_peer"}
 
 
+def lineup(
+    table: Sequence[str], pgb_also: Sequence[str] = (), without: Sequence[str] = ()
+) -> tuple[str, ...]:
+    """A table's contenders: pgb, then pgb with each of ``pgb_also``'s arguments, then
+    the peers not named in ``without``."""
+    peers = [peer for peer in table[1:] if peer not in without]
+    return (PGB, *(f"{PGB} {extra}" for extra in pgb_also), *peers)
+
+
+def is_pgb(contender: str) -> bool:
+    return contender == PGB or contender.startswith(f"{PGB} ")
+
+
+def _pgb_args(contender: str, pgb_args: Sequence[str]) -> list[str]:
+    return [*pgb_args, *shlex.split(contender[len(PGB) :])]
+
+
 def pgb_command() -> list[str]:
     pgb = Path(sys.executable).parent / "pgb"
     return [str(pgb)] if pgb.exists() else [sys.executable, "-m", "pittgoogle_cli"]
@@ -26,15 +46,16 @@ def command(
     contender: str, sub: str, n: int, out: Path, pgb_args: Sequence[str] = ()
 ) -> tuple[list[str], bool]:
     """The argv, and whether its stdout is the output file (pgb's is; peers write it)."""
-    if contender == PGB:
-        return [*pgb_command(), "pull", sub, "--until-empty", "--quiet", *pgb_args], True
+    if is_pgb(contender):
+        args = _pgb_args(contender, pgb_args)
+        return [*pgb_command(), "pull", sub, "--until-empty", "--quiet", *args], True
     module = _PEER_MODULES[contender]
     return [sys.executable, "-m", module, sub, "--alerts", str(n), "--out", str(out)], False
 
 
 def describe(contender: str, pgb_args: Sequence[str] = ()) -> str:
-    if contender == PGB:
-        return " ".join(["pgb pull SUB --until-empty --quiet", *pgb_args])
+    if is_pgb(contender):
+        return " ".join(["pgb pull SUB --until-empty --quiet", *_pgb_args(contender, pgb_args)])
     return f"python -m {_PEER_MODULES[contender]} SUB --alerts N --out FILE"
 
 

@@ -1,14 +1,18 @@
-"""The emulator side of the benchmark and the measurement of one consumer process.
+"""The emulator side of the benchmark and the measurement of one consumer.
 
-A consumer runs as a child process writing to a file. Its CPU time comes from
-``os.wait4`` on that one pid (``RUSAGE_CHILDREN`` would mix in every child reaped so far).
-Its peak RSS comes from GNU ``/usr/bin/time``'s ``%M``: ``ru_maxrss`` of a child that
-Python forks (vforks) and execs starts at the *parent's* peak RSS (Linux carries the
-pre-exec high-water mark over), so ``wait4`` reported this benchmark's own ~650 MB for
-every consumer; ``time`` is a small process, so its child starts clean. Without
-``/usr/bin/time`` the ``wait4`` figure is used and flagged as an upper bound. The time of
-the first line is seen by polling the file's size; the time of the last line is the
-file's mtime once the child has exited.
+A consumer runs as a child process writing to a file, under ``bench/tree.py``: a small
+child subreaper that reaps every process of the consumer's tree (``pgb --workers N`` is
+pgb, a forkserver and N workers, which ``wait4`` on pgb alone never counted), so CPU is the
+whole tree's, exactly, with the root's own share beside it; and it samples the tree's
+summed RSS. The peak RSS reported is the larger of the largest single process's
+``ru_maxrss`` (GNU ``/usr/bin/time``'s ``%M``, as before: for a one-process consumer the
+figure is unchanged) and the sampled sum of the tree. ``ru_maxrss`` of a child that Python
+vforks and execs starts at the *parent's* peak RSS (Linux carries the pre-exec high-water
+mark over), so measured from this ~650 MB benchmark it would be 650 MB for everyone; the
+wrapper is a ~10 MB process, so its children start clean. The time of the first line is
+seen by polling the file's size; the time of the last line is the file's mtime once the
+consumer has exited. Wall time runs from the consumer's spawn to its exit (the wrapper's
+own start-up is not counted).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import itertools
 import os
 import signal
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -34,6 +39,7 @@ from .gcp_peer import publish_grpc
 
 SUB_PROJECT = "pgb-bench"
 TIME = Path("/usr/bin/time")
+TREE = Path(__file__).with_name("tree.py")
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
@@ -108,8 +114,15 @@ class RunResult:
     wall_s: float = 0.0
     first_line_s: float | None = None
     last_line_s: float | None = None
-    peak_rss_mb: float = 0.0
-    cpu_s: float = 0.0
+    peak_rss_mb: float = 0.0  # max(largest process, summed tree): see the module's doc
+    cpu_s: float = 0.0  # every process of the consumer's tree
+    root_cpu_s: float = 0.0  # the consumer's first process alone (pgb's parent)
+    wait4_cpu_s: float = 0.0  # wait4 on the root: the figure before bench/tree.py
+    largest_rss_mb: float = 0.0  # ru_maxrss of the largest process (/usr/bin/time %M)
+    tree_rss_mb: float = 0.0  # the sampled peak of the tree's summed RSS
+    tree_pss_mb: float = 0.0  # the same in PSS (shared pages split), sampled less often
+    processes: int = 0
+    machine_cpu_s: float = 0.0  # everything on the machine during the run (all cores)
     emulator_cpu_s: float = 0.0  # or the replay server's
     publish_s: float = 0.0
     returncode: int | None = None
@@ -127,22 +140,33 @@ class RunResult:
         return self.lines / self.wall_s if self.wall_s else 0.0
 
     @property
+    def others_cores(self) -> float:
+        """How many cores everything else on the machine kept busy during the run (other
+        engineers' tests, emulators...): the machine's CPU less the consumer's and the
+        server's, over the wall time."""
+        other = self.machine_cpu_s - self.cpu_s - self.emulator_cpu_s
+        return max(0.0, other) / self.wall_s if self.wall_s else 0.0
+
+    @property
     def rate_to_last_line(self) -> float:
         return self.lines / self.last_line_s if self.last_line_s else 0.0
 
     def as_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out.update(
-            ok=self.ok, alerts_per_s=self.rate, alerts_per_s_to_last_line=self.rate_to_last_line
+            ok=self.ok,
+            alerts_per_s=self.rate,
+            alerts_per_s_to_last_line=self.rate_to_last_line,
+            others_cores=self.others_cores,
         )
         return out
 
 
-def _watch_first_line(path: Path, started: float, stop: threading.Event, into: list[float]) -> None:
+def _watch_first_line(path: Path, stop: threading.Event, into: list[float]) -> None:
     while not stop.is_set():
         try:
             if path.stat().st_size > 0:
-                into.append(time.monotonic() - started)
+                into.append(time.monotonic())
                 return
         except FileNotFoundError:
             pass
@@ -161,45 +185,42 @@ def run_consumer(
     """Run one consumer to completion, measuring it into ``result``. The consumer writes
     its JSON lines to ``out``: as its stdout, or by itself (``stdout_is_out=False``)."""
     err = out.with_suffix(".stderr")
-    rss_file = out.with_suffix(".maxrss")
-    if TIME.exists():
-        argv = [str(TIME), "-f", "%M", "-o", str(rss_file), *argv]
+    figures_file = out.with_suffix(".tree.json")
+    argv = [sys.executable, "-S", str(TREE), "--report", str(figures_file), "--", *argv]
     first: list[float] = []
     stop = threading.Event()
     with (
         (out if stdout_is_out else Path(os.devnull)).open("wb") as stdout,
         err.open("wb") as stderr,
     ):
-        wall0, started = time.time_ns(), time.monotonic()
-        # Its own session: Ctrl-C reaches us only, and killpg reaches time's child too.
+        wall0, started, busy = time.time_ns(), time.monotonic(), machine_busy_seconds()
+        # Its own session: Ctrl-C reaches us only, and killpg reaches the whole tree too.
         proc = subprocess.Popen(argv, stdout=stdout, stderr=stderr, env=env, start_new_session=True)
-        watcher = threading.Thread(target=_watch_first_line, args=(out, started, stop, first))
+        watcher = threading.Thread(target=_watch_first_line, args=(out, stop, first))
         watcher.start()
         killer = threading.Timer(timeout, os.killpg, (proc.pid, signal.SIGKILL))
         killer.start()
-        reaped = False
         try:
-            _, status, usage = os.wait4(proc.pid, 0)
-            reaped = True
-            result.wall_s = time.monotonic() - started
-            proc.returncode = os.waitstatus_to_exitcode(status)
+            proc.wait()
+            ended = time.monotonic()
+            result.machine_cpu_s = machine_busy_seconds() - busy
         finally:
             killer.cancel()
             stop.set()
             watcher.join()
-            if not reaped:  # interrupted: the child (and time's child) must not outlive us
+            if proc.returncode is None:  # interrupted: the tree must not outlive us
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
     result.returncode = proc.returncode
-    result.peak_rss_mb = usage.ru_maxrss / 1024  # KiB on Linux
-    result.rss_source = "wait4 (upper bound: includes the parent's RSS)"
-    if rss_file.exists():
-        kib = rss_file.read_text().strip().splitlines()[-1:]
-        if kib and kib[0].isdigit():
-            result.peak_rss_mb, result.rss_source = int(kib[0]) / 1024, "/usr/bin/time %M"
-        rss_file.unlink()
-    result.cpu_s = usage.ru_utime + usage.ru_stime
-    result.first_line_s = first[0] if first else None
+    result.wall_s = ended - started
+    if figures_file.exists():
+        spawned = _tree_figures(result, orjson.loads(figures_file.read_bytes()))
+        wall0 += round((spawned - started) * 1e9)  # the wrapper's start-up is not the consumer's
+        started = spawned
+        figures_file.unlink()
+    else:
+        result.error = "bench/tree.py wrote no figures (killed?)"
+    result.first_line_s = first[0] - started if first else None
     if out.exists() and out.stat().st_size:
         result.last_line_s = (out.stat().st_mtime_ns - wall0) / 1e9
     result.lines = count_lines(out) if out.exists() else 0
@@ -209,6 +230,32 @@ def run_consumer(
         result.error = err.read_text(errors="replace")[-2000:]
     err.unlink(missing_ok=True)
     return result
+
+
+def _tree_figures(result: RunResult, figures: dict[str, Any]) -> float:
+    """Fill ``result`` from bench/tree.py's report; the consumer's spawn (monotonic)."""
+    result.wall_s = figures["exited"] - figures["spawned"]
+    result.cpu_s = figures["cpu_s"]
+    result.root_cpu_s = figures["root_cpu_s"]
+    result.wait4_cpu_s = figures["root_wait4_cpu_s"]
+    result.largest_rss_mb = figures["largest_rss_kib"] / 1024
+    result.tree_rss_mb = figures["tree_rss_kib"] / 1024
+    result.tree_pss_mb = figures["tree_pss_kib"] / 1024
+    result.processes = figures["processes"]
+    result.peak_rss_mb = max(result.largest_rss_mb, result.tree_rss_mb)
+    result.rss_source = (
+        "ru_maxrss (as /usr/bin/time %M)"
+        if result.processes <= 1
+        else f"summed RSS of {result.processes} processes, sampled"
+    )
+    return float(figures["spawned"])
+
+
+def machine_busy_seconds() -> float:
+    """CPU seconds spent by everything on the machine so far (all cores, not idle)."""
+    ticks = [int(t) for t in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    idle = ticks[3] + ticks[4]  # idle, iowait
+    return (sum(ticks[:8]) - idle) / _CLOCK_TICKS
 
 
 def count_lines(path: Path) -> int:

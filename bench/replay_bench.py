@@ -57,7 +57,7 @@ class ReplayBench:
                 raise RuntimeError("the replay server died") from exc
             result.error = f"{type(exc).__name__}: {exc}"
         finally:
-            for suffix in (".jsonl", ".stderr", ".maxrss"):
+            for suffix in (".jsonl", ".stderr", ".maxrss", ".tree.json"):
                 out.with_suffix(suffix).unlink(missing_ok=True)
             self.server.delete(sub)
         _report(result)
@@ -90,7 +90,7 @@ def run_all(args: argparse.Namespace, out_dir: Path) -> tuple[list[RunResult], d
     with server:
         _say(f"replay server at {server.host} (pid {server.pid})")
         bench = ReplayBench(args, server, runs_dir)
-        who = contenders.ON_REPLAY
+        who = contenders.lineup(contenders.ON_REPLAY, args.pgb_also, args.without)
         for contender in who:
             runs.append(bench.run(contender, args.alerts, 0))
         for run in range(1, args.runs + 1):

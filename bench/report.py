@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from statistics import median
 from typing import Any
 
-from .contenders import AIO, GOOGLE, PGB
+from .contenders import AIO, GOOGLE, PGB, is_pgb
 from .harness import RunResult
 
 _RATIO_KEYS = (
@@ -47,9 +47,15 @@ def _stats(runs: list[RunResult]) -> dict[str, Any]:
         "exit_after_last_line_s": med([r.wall_s - (r.last_line_s or 0.0) for r in ok]),
         "peak_rss_mb": med([r.peak_rss_mb for r in ok]),
         "cpu_ms_per_alert": med([1000 * r.cpu_s / r.alerts for r in ok]),
+        "root_cpu_ms_per_alert": med([1000 * r.root_cpu_s / r.alerts for r in ok]),
+        "wait4_cpu_ms_per_alert": med([1000 * r.wait4_cpu_s / r.alerts for r in ok]),
+        "largest_rss_mb": med([r.largest_rss_mb for r in ok]),
+        "tree_pss_mb": med([r.tree_pss_mb for r in ok]),
+        "processes": max(r.processes for r in ok),
         "emulator_cpu_ms_per_alert": med([1000 * r.emulator_cpu_s / r.alerts for r in ok]),
         "redelivered": max(r.server.get("redelivered", 0) for r in ok),
         "load_1m": med([r.load_1m for r in ok]),
+        "others_cores": med([r.others_cores for r in ok]),
     }
 
 
@@ -68,6 +74,11 @@ def summarise(
         peer: {k: pgb[k] / out[peer][k] for k in _RATIO_KEYS if out[peer][k]}
         for peer in contenders[1:]
         if pgb.get("ok") and out[peer].get("ok")
+    }
+    out["ratio_over_pgb"] = {  # each pgb variant (--pgb-also) over plain pgb
+        variant: {k: out[variant][k] / pgb[k] for k in _RATIO_KEYS if pgb[k]}
+        for variant in contenders[1:]
+        if is_pgb(variant) and pgb.get("ok") and out[variant].get("ok")
     }
     flat: dict[str, Any] = {}
     for c in contenders if factor > 1 else ():
@@ -102,17 +113,23 @@ def _keys(server: str) -> list[tuple[str, str, str]]:
         ("first line s", "first_line_s", "{:.2f}"),
         ("last line s", "last_line_s", "{:.2f}"),
         ("exit after last line s", "exit_after_last_line_s", "{:.2f}"),
-        ("peak RSS MB", "peak_rss_mb", "{:.0f}"),
-        ("consumer CPU ms/alert", "cpu_ms_per_alert", "{:.2f}"),
+        ("peak RSS MB (all processes)", "peak_rss_mb", "{:.0f}"),
+        ("  largest process MB", "largest_rss_mb", "{:.0f}"),
+        ("  all processes, PSS MB", "tree_pss_mb", "{:.0f}"),
+        ("processes", "processes", "{:.0f}"),
+        ("consumer CPU ms/alert (all)", "cpu_ms_per_alert", "{:.2f}"),
+        ("  its first process's", "root_cpu_ms_per_alert", "{:.2f}"),
         (f"{server} CPU ms/alert", "emulator_cpu_ms_per_alert", "{:.2f}"),
         ("redelivered (max)", "redelivered", "{:.0f}"),
         ("load (1 min)", "load_1m", "{:.2f}"),
+        ("others' CPU, cores busy", "others_cores", "{:.2f}"),
     ]
 
 
 def contest(summary: dict[str, Any], server: str) -> str:
     """One table: a column per contender, then pgb/peer for each peer."""
     who: list[str] = summary["contenders"]
+    peers = [c for c in who[1:] if not is_pgb(c)]
     ratios = summary.get("ratio_pgb_over", {})
     rows = []
     for label, key, fmt in _keys(server):
@@ -122,11 +139,11 @@ def contest(summary: dict[str, Any], server: str) -> str:
         for c in who:
             value = summary[c].get(key)
             cells.append(fmt.format(value) if value is not None else "failed")
-        for peer in who[1:]:
+        for peer in peers:
             ratio = ratios.get(peer, {}).get(key)
             cells.append(f"{ratio:.2f}" if ratio is not None else "")
         rows.append(cells)
-    parts = [_grid(["", *who, *(f"pgb/{p}" for p in who[1:])], rows)]
+    parts = [_grid(["", *who, *(f"pgb/{p}" for p in peers)], rows)]
     flat = summary.get("flat_memory", {})
     if flat:
         parts += ["", "flat memory: peak RSS MB with N and with more alerts"]
@@ -158,6 +175,12 @@ def goals(results: dict[str, Any]) -> list[str]:
             met = ratio >= goal if at_least else ratio <= goal
             verdict = f"{ratio:.2f} ({'met' if met else 'NOT met'})"
         lines.append(f"  {table_name}: pgb/{peer} {key} {sign} {goal}: {verdict}")
+    for table_name, summary in results.get("summary", {}).items():
+        for variant, ratios in summary.get("ratio_over_pgb", {}).items():
+            if "alerts_per_s" in ratios:  # e.g. --workers 2 must beat 1 on the replay server
+                lines.append(
+                    f"  {table_name}: {variant}/pgb alerts_per_s: {ratios['alerts_per_s']:.2f}"
+                )
     return lines
 
 
