@@ -9,4 +9,9 @@ fraction of the emulator's CPU) for the REST clients: pgb, gcloud-aio-pubsub and
 hand-written httpx loop. It also runs in-process microbenchmarks of the decode/render and
 reply-parse steps, prints both tables with pgb/peer ratios and writes
 ``.bench/results.json``. ``--only emulator|replay`` runs one table; see ``--help``.
+
+Each consumer runs under ``bench/tree.py``, so CPU and memory are its whole process tree's
+(``pgb --workers N`` is pgb, a fork server and N workers), with the first process's CPU
+beside it; ``--pgb-also=--workers=2`` adds pgb with those arguments as one more contender,
+and ``python -m bench.workers`` compares ``pgb decode --workers N`` with no server at all.
 """
