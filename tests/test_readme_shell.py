@@ -68,6 +68,8 @@ LOOP_RATE = 50.0  # alerts/s on each fed topic, as make demo's ztf-loop
 SKIPPED = {
     "make test": "the whole suite, this test included (CI runs it)",
     "make bench": "minutes of benchmark, and installs pgb's [bench] extra from PyPI",
+    ".venv/bin/python -m bench --only replay --pgb-also=--workers=2": "minutes of "
+    "benchmark; tests/test_bench_replay.py drains the replay server",
     "make demo-tom": "(re)installs .tomvenv from PyPI when pyproject.toml changed, then "
     "serves a TOM on the fixed 127.0.0.1:8000 until Ctrl-C; tests/tom tests the app",
     "pip install 'pittgoogle-cli[tom]'": "downloads from PyPI (make test puts the same extra "
