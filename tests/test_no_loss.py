@@ -118,6 +118,21 @@ def test_deadlines_of_held_alerts_are_extended(emulator: str, ztf_payloads):
     assert chan.drain_ids() == []
 
 
+def test_replies_waiting_to_be_read_are_leased_too(emulator: str, ztf_payloads):
+    """With two pulls in flight and the reader stalled past the ack deadline, the reply
+    that waits unread behind the one being written is read in time to extend its leases:
+    every alert comes once."""
+    chan = new_channel(emulator, ack_deadline=10)
+    published = chan.publish(ztf_payloads * 30)  # 270: three pull replies of up to 100
+    pgb = start_pull(chan, "--max", str(len(published)))
+    time.sleep(16)
+    rest, err = finish(pgb)
+    assert pgb.returncode == 0, err
+    ids = message_ids(complete_lines(rest))
+    assert sorted(ids) == sorted(published)
+    assert chan.drain_ids() == []
+
+
 def test_reader_going_away_exits_141_quietly(channel: Channel, ztf_payloads):
     """Like ``pgb pull | head -n 2``: once stdout is closed, pgb stops without a traceback
     and what it could not write stays in the subscription."""

@@ -11,7 +11,6 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Protocol, runtime_checkable
 
-import anyio
 import httpx
 
 from pittgoogle_cli._exceptions import (
@@ -22,6 +21,7 @@ from pittgoogle_cli._exceptions import (
     error_class_for_status,
 )
 from pittgoogle_cli.google.errors import parse_error
+from pittgoogle_cli.google.gate import ReadGate
 from pittgoogle_cli.google.retry import RetryPolicy, retrying
 
 _MOST_PREALLOCATED = 64 << 20  # bytes: Pub/Sub's replies are at most ~10 MB
@@ -96,7 +96,7 @@ class RestClient:
         path: str,
         body: bytes | None = None,
         *,
-        gate: anyio.Semaphore | None = None,
+        gate: ReadGate | None = None,
     ) -> bytearray:
         """Send one request, retrying what is retriable; the reply body on 2xx. With a
         ``gate``, a 2xx body is read only once one of its tokens is taken, and the caller
@@ -132,7 +132,7 @@ class RestClient:
         path: str,
         body: bytes | None,
         token: str | None,
-        gate: anyio.Semaphore | None = None,
+        gate: ReadGate | None = None,
     ) -> bytearray:
         headers = dict(self._headers)
         if self._credential_headers is not None:  # headers given to the client win

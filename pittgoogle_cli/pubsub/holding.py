@@ -123,8 +123,10 @@ class Holding:
     def owed(self) -> bool:
         return bool(self._to_ack or self._to_nack)
 
-    def hold(self, batch: Batch) -> None:
-        expires = time.monotonic() + self.deadline
+    def hold(self, batch: Batch, *, leased_at: float | None = None) -> None:
+        """Hold what a pull returned; ``leased_at`` (monotonic) is when the pull was sent,
+        if its reply waited to be read: the lease may have run since then."""
+        expires = (time.monotonic() if leased_at is None else leased_at) + self.deadline
         for received in batch:
             self._held[received.ack_id] = expires
         self.counts.pulled += len(batch)

@@ -12,6 +12,7 @@ import anyio
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
+from pittgoogle_cli.google.gate import ReadGate
 from pittgoogle_cli.packets.models import Counts
 from pittgoogle_cli.pubsub.holding import (
     Batch,
@@ -59,7 +60,7 @@ class AlertStream(HeldStream):
         self._tasks: TaskGroup | None = None
         self._pullers = anyio.CancelScope()
         self._pullers_done = anyio.Event()
-        self._read_ahead = anyio.Semaphore(_READ_AHEAD)
+        self._read_ahead = ReadGate(_READ_AHEAD)
 
     @property
     def drained(self) -> bool:
@@ -78,6 +79,9 @@ class AlertStream(HeldStream):
             self._receive.close()
             raise
         self._holding.deadline = deadline
+        # A reply unread for a third of the deadline is read anyway, so that the leaser
+        # sees its messages in time (see ReadGate).
+        self._read_ahead.patience = deadline / 3
         self._tasks = anyio.create_task_group()
         await self._tasks.__aenter__()
         self._tasks.start_soon(self._run_pullers)
@@ -195,7 +199,7 @@ class AlertStream(HeldStream):
                 batch = await self.subscriber.pull(self.options.pull_size, gate=self._read_ahead)
                 try:
                     if batch:
-                        self._holding.hold(batch)
+                        self._holding.hold(batch, leased_at=started)
                         self._quiet.arrived()
                         await send.send(batch)
                 finally:

@@ -6,9 +6,8 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
-import anyio
-
 from pittgoogle_cli._exceptions import AlreadyExists, NotFound
+from pittgoogle_cli.google.gate import ReadGate
 from pittgoogle_cli.google.http import NoCredentials, RestClient, TokenSource
 from pittgoogle_cli.google.retry import RetryPolicy
 from pittgoogle_cli.pubsub import rest
@@ -108,7 +107,7 @@ class Subscriber:
         max_messages: int = 100,
         *,
         return_immediately: bool = True,
-        gate: anyio.Semaphore | None = None,
+        gate: ReadGate | None = None,
     ) -> list[ReceivedMessage]:
         """One pull. With a ``gate`` (see ``RestClient.call``) the caller releases the
         token taken for the reply once done with the messages."""
