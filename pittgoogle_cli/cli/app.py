@@ -10,7 +10,6 @@ import warnings
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, NoReturn, TypeVar
 
-import anyio
 import typer
 from rich.console import Console
 
@@ -94,9 +93,12 @@ def fail(message: str, code: int) -> NoReturn:
 
 
 def run(main: Callable[[], Awaitable[T]]) -> T:
-    """Run ``main`` on anyio and turn pgb's errors into ``pgb: ...`` and an exit code."""
+    """Run ``main`` on pgb's event loop and turn pgb's errors into ``pgb: ...`` and an
+    exit code."""
+    from pittgoogle_cli.engine.loop import run as run_loop
+
     try:
-        return anyio.run(main)
+        return run_loop(main)
     except KeyboardInterrupt:  # before pgb's own handler was in place: nothing to ack yet
         fail("interrupted", 130)
     except BaseException as exc:

@@ -9,11 +9,11 @@ from functools import partial
 from pathlib import Path
 from types import TracebackType
 
-import anyio
 from anyio.from_thread import BlockingPortal, start_blocking_portal
 
 from pittgoogle_cli._exceptions import ConfigError
 from pittgoogle_cli.engine.batch import Engine
+from pittgoogle_cli.engine.loop import loop_factory, run
 from pittgoogle_cli.engine.pull import collect, gather, pull, sequential
 from pittgoogle_cli.engine.settings import PullOutcome, PullSettings
 from pittgoogle_cli.outputs.base import Sink
@@ -25,7 +25,7 @@ def pull_sync(
     settings: PullSettings, *, out: str | Path | Sink | None = None, handle_signals: bool = False
 ) -> PullOutcome:
     """``pull(settings, out=out)``, run to its end."""
-    return anyio.run(partial(pull, settings, out=out, handle_signals=handle_signals))
+    return run(partial(pull, settings, out=out, handle_signals=handle_signals))
 
 
 def fetch(settings: PullSettings) -> list[Alert]:
@@ -33,7 +33,7 @@ def fetch(settings: PullSettings) -> list[Alert]:
     complete (an error on the way returns them all). It needs a stop: ``max_alerts``,
     ``timeout`` or ``until_empty``."""
     _needs_stop(settings, "fetch()")
-    return anyio.run(collect, settings)
+    return run(collect, settings)
 
 
 def _needs_stop(settings: PullSettings, caller: str) -> None:
@@ -62,7 +62,9 @@ class HeldAlerts:
         self._ack_ids: dict[int, str] = {}
         self.alerts: list[Alert] = []
         try:
-            self._portal: BlockingPortal = self._exits.enter_context(start_blocking_portal())
+            self._portal: BlockingPortal = self._exits.enter_context(
+                start_blocking_portal(backend_options={"loop_factory": loop_factory()})
+            )
             session: AbstractContextManager[tuple[SequentialStream, Engine]]
             session = self._portal.wrap_async_context_manager(sequential(settings))
             self._stream, engine = self._exits.enter_context(session)

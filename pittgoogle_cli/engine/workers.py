@@ -31,6 +31,7 @@ import anyio.to_thread
 
 from pittgoogle_cli._exceptions import ConfigError, OutputClosed, PgbError
 from pittgoogle_cli.engine.batch import SLICE, Engine, Reject
+from pittgoogle_cli.engine.loop import loop_factory
 from pittgoogle_cli.engine.settings import DecodeSettings
 from pittgoogle_cli.outputs.base import Sink
 from pittgoogle_cli.packets.models import Alert, Counts, LocalMessage, Message
@@ -59,7 +60,7 @@ class _Worker:
     # One event loop for the worker's life. anyio.run per slice built one each time, and on
     # Python 3.11 its runner, putting SIGINT's handler back, formatted the finished task's
     # repr, the whole SliceResult (megabytes of lines): ~0.8 ms of CPU per alert.
-    loop: asyncio.AbstractEventLoop = field(default_factory=asyncio.new_event_loop)
+    loop: asyncio.AbstractEventLoop = field(default_factory=lambda: loop_factory()())
 
 
 _worker: _Worker | None = None  # set in each worker process by ``_start``
