@@ -1,7 +1,10 @@
 """Who is measured, and the command line of each: pgb and the peers (each a separate
-process writing one JSON line per alert to a file). ``--pgb-also ARGS`` adds pgb with more
-arguments as a contender of its own, named ``pgb ARGS`` (``pgb --workers=2``), interleaved
-with the others."""
+process writing one JSON line per alert to a file). Each stops once it has written and acked
+the N alerts published (pgb: ``--max N``, which waits for Pub/Sub to confirm the acks before
+it exits), so that none pays for a rule the others do not have: ``--until-empty`` would add
+its second of quiet to pgb's time alone. ``--pgb-also ARGS`` adds pgb with more arguments
+as a contender of its own, named ``pgb ARGS`` (``pgb --workers=2``), interleaved with the
+others."""
 
 from __future__ import annotations
 
@@ -48,14 +51,14 @@ def command(
     """The argv, and whether its stdout is the output file (pgb's is; peers write it)."""
     if is_pgb(contender):
         args = _pgb_args(contender, pgb_args)
-        return [*pgb_command(), "pull", sub, "--until-empty", "--quiet", *args], True
+        return [*pgb_command(), "pull", sub, "--max", str(n), "--quiet", *args], True
     module = _PEER_MODULES[contender]
     return [sys.executable, "-m", module, sub, "--alerts", str(n), "--out", str(out)], False
 
 
 def describe(contender: str, pgb_args: Sequence[str] = ()) -> str:
     if is_pgb(contender):
-        return " ".join(["pgb pull SUB --until-empty --quiet", *_pgb_args(contender, pgb_args)])
+        return " ".join(["pgb pull SUB --max N --quiet", *_pgb_args(contender, pgb_args)])
     return f"python -m {_PEER_MODULES[contender]} SUB --alerts N --out FILE"
 
 
