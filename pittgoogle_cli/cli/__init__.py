@@ -37,6 +37,7 @@ from pittgoogle_cli.cli import (  # noqa: E402
     pull,  # noqa: F401
     query,  # noqa: F401
     schema,  # noqa: F401
+    snapshot,  # noqa: F401
     subscription,  # noqa: F401
 )
 from pittgoogle_cli.cli.app import app, say  # noqa: E402
