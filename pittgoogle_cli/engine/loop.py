@@ -1,8 +1,9 @@
 """The event loop pgb runs on: uvloop where it is installed (Linux and macOS, CPython), else
 asyncio's own. ``PGB_EVENT_LOOP=asyncio`` picks asyncio's loop anyway.
 
-uvloop is a dependency because ``python -m bench.cpu`` measured it: 6-10% less CPU per alert
-on a drain of 2,000 ZTF alerts, as its reads and timers are in C. Code that already runs a
+uvloop is a dependency because ``python -m bench.cpu`` measured it: 2-10% less CPU per alert
+in three A/B drains of 2,000 ZTF alerts, as its reads and timers are in C (and ~24 MB more
+RSS, ``python -m bench.memory``). Code that already runs a
 loop (a notebook, a Django worker) keeps its own; this only chooses for pgb's entry points.
 """
 
