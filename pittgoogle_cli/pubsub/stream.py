@@ -204,17 +204,17 @@ class AlertStream(HeldStream):
     async def _puller(self, send: MemoryObjectSendStream[Batch], first: anyio.Event | None) -> None:
         """Pull and hand over until stopped; with ``first``, the first pull is a small one
         and ``first`` is set once it is back (or failed, or never went out)."""
-        size = self.options.pull_size if first is None else min(_FIRST_PULL, self.options.pull_size)
         try:
             async with send:
-                await self._pull_loop(send, size, first)
+                await self._pull_loop(send, first)
         finally:
             if first is not None:
                 first.set()
 
     async def _pull_loop(
-        self, send: MemoryObjectSendStream[Batch], size: int, first: anyio.Event | None
+        self, send: MemoryObjectSendStream[Batch], first: anyio.Event | None
     ) -> None:
+        size = self.options.pull_size if first is None else min(_FIRST_PULL, self.options.pull_size)
         while not self._stopping:
             started = time.monotonic()
             batch = await self.subscriber.pull(size, gate=self._read_ahead)
