@@ -15,5 +15,5 @@ class PittGoogleConfig(AppConfig):
     def data_services(self) -> list[dict[str, str]]:
         return [
             {"class": f"{self.name}.dataservices.PittGoogleStreamService"},
-            {"class": f"{self.name}.dataservices.PittGoogleBigQueryService"},
+            {"class": f"{self.name}.bigquery_service.PittGoogleBigQueryService"},
         ]

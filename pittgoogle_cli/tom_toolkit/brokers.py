@@ -29,12 +29,10 @@ from pittgoogle_cli.engine.sync import HeldAlerts
 from pittgoogle_cli.packets.models import Alert
 from pittgoogle_cli.packets.photometry import from_jd
 from pittgoogle_cli.tom_toolkit import store
+from pittgoogle_cli.tom_toolkit.bigquery_service import BIGQUERY_ROWS, run_query, search_from
 from pittgoogle_cli.tom_toolkit.dataservices import (
-    BIGQUERY_ROWS,
     acked_as_taken,
     feedback,
-    run_query,
-    search_from,
     stream_settings,
     tom_config,
 )
