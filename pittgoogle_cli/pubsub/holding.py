@@ -20,6 +20,12 @@ from pittgoogle_cli.pubsub.subscriber import Subscriber
 
 Batch = list[ReceivedMessage]
 EMPTY_BACKOFF = (0.05, 0.1, 0.2, 0.4, 0.5)
+# Idle (EMPTY_BACKOFF run out): one puller alone polls, every IDLE_POLL seconds, and every
+# LONG_IDLE_POLL once nothing came for LONG_QUIET. Four pullers each at 0.5 s were 8 pulls
+# a second whose next one was ~0.1 s away, as one puller's every 0.2 s is.
+IDLE_POLL = 0.2
+LONG_IDLE_POLL = 0.5
+LONG_QUIET = 60.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,12 +91,20 @@ class QuietClock:
             self._quiet_pulls += 1
         return self._options.until_empty and self._quiet_pulls >= 2
 
+    @property
+    def idle(self) -> bool:
+        """So many empty replies in a row that one puller polling alone will do."""
+        return self._empty_streak >= len(EMPTY_BACKOFF)
+
     def backoff(self) -> float:
         """Seconds to wait before the next pull; after a first quiet pull, the confirming
         one goes out at once."""
         if self._options.until_empty and self._quiet_pulls == 1:
             return 0.0
-        return EMPTY_BACKOFF[min(self._empty_streak, len(EMPTY_BACKOFF) - 1)]
+        if self.idle:
+            quiet_for = time.monotonic() - self._last_message_at
+            return IDLE_POLL if quiet_for < LONG_QUIET else LONG_IDLE_POLL
+        return EMPTY_BACKOFF[self._empty_streak]
 
 
 class Holding:

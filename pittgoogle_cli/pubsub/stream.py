@@ -54,6 +54,7 @@ class AlertStream(HeldStream):
         self._acker_wakeup = anyio.Event()
         self._stopping = False
         self._stop_asked = anyio.Event()  # wakes pullers waiting out a backoff
+        self._arrived = anyio.Event()  # wakes the pullers parked while the stream is idle
         self._aborted = False
         self._drained = False
         # No buffer: a puller holds its batch until the writer takes it, so at most
@@ -155,6 +156,7 @@ class AlertStream(HeldStream):
         """Pull no more; batches already pulled are still handed out."""
         self._stopping = True
         self._stop_asked.set()
+        self._arrived.set()
 
     def hurry(self) -> None:
         """Abort, and close in seconds (a signal: the user wants pgb to stop). Acks that
@@ -202,8 +204,9 @@ class AlertStream(HeldStream):
             self._pullers_done.set()
 
     async def _puller(self, send: MemoryObjectSendStream[Batch], first: anyio.Event | None) -> None:
-        """Pull and hand over until stopped; with ``first``, the first pull is a small one
-        and ``first`` is set once it is back (or failed, or never went out)."""
+        """Pull and hand over until stopped. The puller given ``first`` makes the first
+        pull, a small one, and sets ``first`` once it is back (or failed, or never went
+        out); it is also the one that goes on polling alone while the stream is idle."""
         try:
             async with send:
                 await self._pull_loop(send, first)
@@ -214,6 +217,7 @@ class AlertStream(HeldStream):
     async def _pull_loop(
         self, send: MemoryObjectSendStream[Batch], first: anyio.Event | None
     ) -> None:
+        polls_alone = first is not None
         size = self.options.pull_size if first is None else min(_FIRST_PULL, self.options.pull_size)
         while not self._stopping:
             started = time.monotonic()
@@ -225,6 +229,7 @@ class AlertStream(HeldStream):
                 if batch:
                     self._holding.hold(batch, leased_at=started)
                     self._quiet.arrived()
+                    self._wake_parked()
                     await send.send(batch)
             finally:
                 self._read_ahead.release()
@@ -236,9 +241,16 @@ class AlertStream(HeldStream):
             if self._quiet.empty(started):
                 self._drained = True
                 self.stop()
+            elif self._quiet.idle and not polls_alone:
+                await self._arrived.wait()  # the puller polling alone got something
             else:  # a stop (--max reached) need not wait out the backoff: 0.4 s at exit
                 with anyio.move_on_after(self._quiet.backoff()):
                     await self._stop_asked.wait()
+
+    def _wake_parked(self) -> None:
+        if not self._arrived.is_set():
+            self._arrived.set()
+            self._arrived = anyio.Event()
 
     async def _acker(self) -> None:
         while True:
