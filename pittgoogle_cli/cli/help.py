@@ -8,14 +8,13 @@ here, and ``-h`` works like ``--help``. Help never imports rich, so it stays fas
 
 from __future__ import annotations
 
-import types
-import typing
 from collections.abc import Callable, Iterator
 from enum import Enum
 from pathlib import Path
 from typing import Any
 
 import typer
+from typer._click import types as click_types
 from typer.core import TyperCommand, TyperGroup
 
 EXIT_CODES = [
@@ -84,21 +83,17 @@ def metavar(param: Any) -> str | None:
         return str(param.name).upper()
     if param.name in _BY_NAME:
         return _BY_NAME[param.name]
-    descriptor = param.type_descriptor
-    kind = descriptor.annotation
-    while typing.get_origin(kind) in (list, typing.Union, types.UnionType):
-        kind = next(a for a in typing.get_args(kind) if a is not type(None))
-    if isinstance(kind, type) and issubclass(kind, Enum):
-        return "|".join(str(member.value) for member in kind)
-    if kind is int:
+    kind = param.type  # the click type typer made of the annotation
+    if hasattr(kind, "choices"):  # an Enum's
+        return "|".join(str(getattr(c, "value", c)) for c in kind.choices)
+    if isinstance(kind, click_types.IntParamType):
         return _INT
-    if kind is float:
+    if isinstance(kind, click_types.FloatParamType):
         return _FLOAT
-    if kind is Path:
-        info = descriptor.parameter_info
-        if not getattr(info, "dir_okay", True):
+    if hasattr(kind, "dir_okay"):  # a Path's
+        if not kind.dir_okay:
             return "FILE"
-        if not getattr(info, "file_okay", True):
+        if not kind.file_okay:
             return "DIR"
         return "PATH"
     return str(param.name).upper()
