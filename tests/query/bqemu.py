@@ -15,6 +15,7 @@ starts it offline (see there).
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import os
 import signal
@@ -52,9 +53,19 @@ def venv_ready() -> bool:
 
 
 def ensure_venv(timeout: float = 900) -> None:
-    """Create ``.bqvenv`` and install the emulator once (the stamp file records it)."""
+    """Create ``.bqvenv`` and install the emulator once (the stamp file records it). ``make
+    test`` runs the TOM suite beside the main one's workers, and each may come here first:
+    the one that installs holds a lock, and the others wait for it rather than clear the
+    venv it is installing into (a TOM run once started the emulator from a half-made one)."""
     if venv_ready():
         return
+    with open(ROOT / ".bqvenv.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        if not venv_ready():
+            _install(timeout)
+
+
+def _install(timeout: float) -> None:
     print(
         f"bqemulator: first use, installing it into {VENV} (about 2 minutes; "
         f"pip install {' '.join(REQUIREMENTS)})...",
