@@ -131,16 +131,32 @@ def test_a_spoilt_alert_on_stdin_costs_only_itself():
     assert f"decoded 1 file: {len(CANDIDS) - 1} written, 0 filtered out, 1 failed" in err
 
 
-def test_containers_of_many_blocks_are_cut_apart_at_their_ends():
+@pytest.mark.parametrize("codec", ["null", "deflate"])
+def test_containers_of_many_blocks_are_cut_apart_at_their_ends(codec: str):
     """fastavro starts a block every sync_interval bytes: 500 records in many blocks, then a
     ZTF alert, on stdin; every record is one alert."""
     buffer = io.BytesIO()
     schema = {"type": "record", "name": "a", "fields": [{"name": "candid", "type": "long"}]}
-    fastavro.writer(buffer, schema, ({"candid": n} for n in range(500)), sync_interval=100)
+    records = ({"candid": n} for n in range(500))
+    fastavro.writer(buffer, schema, records, codec=codec, sync_interval=100)
     many = buffer.getvalue()
     assert len(list(fastavro.block_reader(io.BytesIO(many)))) == 10
     code, out, err = pgb("-", "--fields", "candid", stdin=many + ZTF_FILES[0].read_bytes())
     assert (code, candids(out)) == (0, [*range(500), CANDIDS[0]]), err
+
+
+def test_a_file_whose_second_block_is_cut_short_is_set_aside_whole(tmp_path: Path):
+    """Two blocks of records, the second cut short: the file fails (it is one piece: the
+    user gets a clear error and the other files), never half of it."""
+    buffer = io.BytesIO()
+    schema = {"type": "record", "name": "a", "fields": [{"name": "candid", "type": "long"}]}
+    fastavro.writer(buffer, schema, ({"candid": n} for n in range(40)), sync_interval=100)
+    whole = buffer.getvalue()
+    (tmp_path / "cut.avro").write_bytes(whole[: len(whole) - 5])
+    (tmp_path / "ztf.avro").write_bytes(ZTF_FILES[0].read_bytes())
+    code, out, err = pgb(str(tmp_path), "--fields", "candid")
+    assert (code, candids(out)) == (1, [CANDIDS[0]])
+    assert "cut.avro: Avro container is truncated" in err
 
 
 def test_empty_stdin_is_an_error():
