@@ -145,18 +145,24 @@ def test_containers_of_many_blocks_are_cut_apart_at_their_ends(codec: str):
     assert (code, candids(out)) == (0, [*range(500), CANDIDS[0]]), err
 
 
-def test_a_file_whose_second_block_is_cut_short_is_set_aside_whole(tmp_path: Path):
-    """Two blocks of records, the second cut short: the file fails (it is one piece: the
-    user gets a clear error and the other files), never half of it."""
+@pytest.mark.parametrize("cut", ["in its last block", "in its header"])
+def test_a_file_cut_short_is_set_aside_whole(tmp_path: Path, cut: str):
+    """A file of 500 records in ten blocks, cut short in its last block or inside its
+    header's sync marker: the file fails as one piece (a clear error, the other files
+    still decoded), never half of it, never as an empty file that went well."""
     buffer = io.BytesIO()
     schema = {"type": "record", "name": "a", "fields": [{"name": "candid", "type": "long"}]}
-    fastavro.writer(buffer, schema, ({"candid": n} for n in range(40)), sync_interval=100)
+    fastavro.writer(buffer, schema, ({"candid": n} for n in range(500)), sync_interval=100)
     whole = buffer.getvalue()
-    (tmp_path / "cut.avro").write_bytes(whole[: len(whole) - 5])
+    assert len(list(fastavro.block_reader(io.BytesIO(whole)))) == 10
+    header_end = whole.index(whole[-16:])  # the sync marker, first seen ending the header
+    kept = len(whole) - 5 if cut == "in its last block" else header_end + 8
+    (tmp_path / "cut.avro").write_bytes(whole[:kept])
     (tmp_path / "ztf.avro").write_bytes(ZTF_FILES[0].read_bytes())
     code, out, err = pgb(str(tmp_path), "--fields", "candid")
     assert (code, candids(out)) == (1, [CANDIDS[0]])
     assert "cut.avro: Avro container is truncated" in err
+    assert "decoded 2 files: 1 written, 0 filtered out, 1 failed" in err
 
 
 def test_empty_stdin_is_an_error():

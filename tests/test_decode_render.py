@@ -68,6 +68,20 @@ def test_undecodable_bytes_raise_decode_error(data, message):
         Decoder().decode(data)
 
 
+def test_a_block_of_a_negative_record_count_is_a_decode_error():
+    buffer = io.BytesIO()
+    schema = {"type": "record", "name": "a", "fields": [{"name": "candid", "type": "long"}]}
+    fastavro.writer(buffer, schema, [{"candid": 7}])
+    whole = buffer.getvalue()
+    sync = whole[-16:]
+    first_block = whole.index(sync) + 16
+    assert whole[first_block] == 2  # a count of 1, zig-zag
+    spoilt = whole[:first_block] + b"\x01" + whole[first_block + 1 :]  # -1
+    with pytest.raises(DecodeError, match="bad record count"):
+        Decoder().decode_all(spoilt)
+    assert Decoder().decode_all(whole)[0][0] == {"candid": 7}
+
+
 def test_truncated_alert_is_a_decode_error(ztf_payloads):
     with pytest.raises(DecodeError):
         Decoder().decode(ztf_payloads[0][: len(ztf_payloads[0]) // 2])

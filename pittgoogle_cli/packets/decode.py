@@ -75,6 +75,8 @@ def read_container_header(buf: bytes) -> tuple[dict[str, bytes], int]:
             key, pos = _read_bytes(buf, pos)
             value, pos = _read_bytes(buf, pos)
             meta[key.decode("utf-8", "replace")] = value
+    if pos + _SYNC_SIZE > len(buf):
+        raise DecodeError("Avro container is truncated (in its header)")
     return meta, pos + _SYNC_SIZE
 
 
@@ -147,6 +149,8 @@ class Decoder:
         while pos < len(data):
             count, pos = _read_long(data, pos)
             block, pos = _read_bytes(data, pos)
+            if count < 0 or (count == 0 and block):
+                raise DecodeError(f"Avro block has a bad record count ({count})")
             if data[pos : pos + _SYNC_SIZE] != sync:
                 raise DecodeError("Avro container is truncated or its sync marker is wrong")
             pos += _SYNC_SIZE
