@@ -20,9 +20,10 @@ from pittgoogle_cli.pubsub.subscriber import Subscriber
 
 Batch = list[ReceivedMessage]
 EMPTY_BACKOFF = (0.05, 0.1, 0.2, 0.4, 0.5)
-# Idle (EMPTY_BACKOFF run out): one puller alone polls, every IDLE_POLL seconds, and every
-# LONG_IDLE_POLL once nothing came for LONG_QUIET. Four pullers each at 0.5 s were 8 pulls
-# a second whose next one was ~0.1 s away, as one puller's every 0.2 s is.
+# Idle (EMPTY_BACKOFF run out): one puller alone polls, every IDLE_POLL seconds (never more
+# often than all of them did, each every EMPTY_BACKOFF[-1]), and every LONG_IDLE_POLL once
+# nothing came for LONG_QUIET. Four pullers each at 0.5 s were 8 pulls a second whose next
+# one was ~0.1 s away, as one puller's every 0.2 s is.
 IDLE_POLL = 0.2
 LONG_IDLE_POLL = 0.5
 LONG_QUIET = 60.0
@@ -103,7 +104,9 @@ class QuietClock:
             return 0.0
         if self.idle:
             quiet_for = time.monotonic() - self._last_message_at
-            return IDLE_POLL if quiet_for < LONG_QUIET else LONG_IDLE_POLL
+            if quiet_for >= LONG_QUIET:
+                return LONG_IDLE_POLL
+            return max(IDLE_POLL, EMPTY_BACKOFF[-1] / max(1, self._options.concurrency))
         return EMPTY_BACKOFF[self._empty_streak]
 
 
