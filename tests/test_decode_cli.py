@@ -131,6 +131,18 @@ def test_a_spoilt_alert_on_stdin_costs_only_itself():
     assert f"decoded 1 file: {len(CANDIDS) - 1} written, 0 filtered out, 1 failed" in err
 
 
+@pytest.mark.parametrize("kept", [5000, 30, 2])  # in its cutouts, its header, its magic
+def test_an_alert_cut_short_on_stdin_costs_only_itself(kept: int):
+    """A container cut short, then whole ones: the cut one reads on into the next, whose
+    magic ends it; every alert after it is still written, and the count says one failed."""
+    cut = ZTF_FILES[1].read_bytes()[:kept]
+    stdin = ZTF_FILES[0].read_bytes() + cut + b"".join(p.read_bytes() for p in ZTF_FILES[2:])
+    code, out, err = pgb("-", "--fields", "candid", stdin=stdin)
+    assert (code, candids(out)) == (1, [CANDIDS[0], *CANDIDS[2:]]), err
+    assert "pgb: <stdin> [2]: " in err
+    assert f"decoded 1 file: {len(CANDIDS) - 1} written, 0 filtered out, 1 failed" in err
+
+
 @pytest.mark.parametrize("codec", ["null", "deflate"])
 def test_containers_of_many_blocks_are_cut_apart_at_their_ends(codec: str):
     """fastavro starts a block every sync_interval bytes: 500 records in many blocks, then a

@@ -17,30 +17,75 @@ from pittgoogle_cli._exceptions import DecodeError
 from pittgoogle_cli.packets.decode import AVRO_MAGIC
 
 _SYNC_SIZE = 16
+_SCAN_CHUNK = 1 << 16  # bytes read at a time looking for the next container after a spoilt one
 
 
 def split_containers(stream: BinaryIO) -> Iterator[bytes]:
     """Each Avro container in ``stream``, as its bytes; a stream that does not start with
-    one (a wire-format packet, a JSON notice) is one piece, as is whatever follows a
-    container that is cut short or malformed (its decoding then says what is wrong)."""
+    one (a wire-format packet, a JSON notice) is one piece. A container that is cut short
+    or malformed is a piece up to the next container's magic (its decoding then says what
+    is wrong), and the containers after it are pieces of their own."""
     start = stream.read(len(AVRO_MAGIC))
     if start != AVRO_MAGIC:
         yield start + stream.read()
         return
+    source = _Rewindable(stream)
     while start:
-        container = _Container(stream, start)
+        if start != AVRO_MAGIC:  # after a whole container, bytes that start none
+            spoilt, start = _up_to_next_magic(start, source, 0)
+            yield spoilt
+            continue
+        container = _Container(source, start)
         try:
             start = container.read()
         except DecodeError:
-            yield container.taken() + stream.read()
-            return
+            spoilt, start = _up_to_next_magic(container.taken(), source, len(AVRO_MAGIC))
+            yield spoilt
+            continue
         yield container.taken()
+
+
+def _up_to_next_magic(taken: bytes, source: _Rewindable, searched: int) -> tuple[bytes, bytes]:
+    """Spoilt bytes (those read, and on to the next magic) and that magic (b"" at the end).
+    A cut-short container has read into the next one: that part is given back to
+    ``source``. Searched from ``searched`` (after the spoilt container's own magic); gzipped
+    cutouts could hold the four bytes, which then only cut the spoilt piece in two."""
+    buffer = bytearray(taken)
+    while True:
+        at = buffer.find(AVRO_MAGIC, searched)
+        if at >= 0:
+            source.give_back(bytes(buffer[at + len(AVRO_MAGIC) :]))
+            return bytes(buffer[:at]), AVRO_MAGIC
+        searched = max(searched, len(buffer) - len(AVRO_MAGIC) + 1)
+        more = source.read(_SCAN_CHUNK)
+        if not more:
+            return bytes(buffer), b""
+        buffer += more
+
+
+class _Rewindable:
+    """A stream that bytes read too far can be given back to."""
+
+    def __init__(self, stream: BinaryIO) -> None:
+        self._stream = stream
+        self._back = b""
+
+    def give_back(self, data: bytes) -> None:
+        self._back = data + self._back
+
+    def read(self, size: int) -> bytes:
+        if not self._back:
+            return self._stream.read(size)
+        data, self._back = self._back[:size], self._back[size:]
+        if len(data) < size:
+            data += self._stream.read(size - len(data))
+        return data
 
 
 class _Container:
     """One container read from ``stream``, keeping every byte it read."""
 
-    def __init__(self, stream: BinaryIO, magic: bytes) -> None:
+    def __init__(self, stream: _Rewindable, magic: bytes) -> None:
         self._stream = stream
         self._parts = [magic]
 
@@ -48,19 +93,16 @@ class _Container:
         return b"".join(self._parts)
 
     def read(self) -> bytes:
-        """Read to the container's end: the next container's magic, or b"" at the end."""
+        """Read to the container's end: the next four bytes from an ``O`` on (the next
+        container's magic, if they are one), or b"" at the end."""
         self._metadata()
         sync = self._exactly(_SYNC_SIZE)
         while True:
             first = self._stream.read(1)
             if not first:
                 return b""
-            if first == AVRO_MAGIC[:1]:
-                magic = first + self._stream.read(len(AVRO_MAGIC) - 1)
-                if magic != AVRO_MAGIC:
-                    self._parts.append(magic)
-                    raise DecodeError("Avro container has a malformed block")
-                return magic
+            if first == AVRO_MAGIC[:1]:  # the next container's magic, or not (the caller sees)
+                return first + self._stream.read(len(AVRO_MAGIC) - 1)
             self._parts.append(first)
             count = self._long(first)
             size = self._long()
