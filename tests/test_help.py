@@ -126,6 +126,21 @@ def test_usage_errors_are_one_line_on_a_terminal_too():
     assert on_terminal.startswith("pgb: no such option: --maxx")
 
 
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (("pul",), "pgb: no such command 'pul' (did you mean 'pull'?); see `pgb --help`"),
+        (("pull", "ztf-loop", "--max", "five"),
+         "pgb: invalid value for '--max': 'five' is not a whole number; see `pgb pull --help`"),
+        (("pull", "ztf-loop", "--timeout", "soon"),
+         "pgb: invalid value for '--timeout': 'soon' is not a number; see `pgb pull --help`"),
+    ],
+)  # fmt: skip
+def test_a_typo_or_a_word_for_a_number_is_told_in_words(args: tuple[str, ...], said: str):
+    done = run(*args)
+    assert (done.returncode, done.stdout, done.stderr) == (2, "", said + "\n")
+
+
 def test_debug_is_taken_after_the_command():
     done = run("pull", "1x", "--debug")
     assert done.returncode == 2

@@ -73,10 +73,19 @@ def main() -> None:
     sys.exit(code if isinstance(code, int) else 0)
 
 
+# click's names for what an option takes, as a person says them
+_KINDS = {"int range": "a whole number", "integer": "a whole number",
+          "float range": "a number", "float": "a number"}  # fmt: skip
+
+
 def _usage_message(exc: Exception) -> str:
     """``no such option: --nope (Possible options: ...); see `pgb pull --help```."""
     text = exc.format_message() if hasattr(exc, "format_message") else str(exc)
     text = text.rstrip(".")
+    if ". Did you mean " in text:  # "no such command 'pul'. Did you mean 'pull'?"
+        text = text.replace(". Did you mean ", " (did you mean ", 1) + ")"
+    for kind, words in _KINDS.items():
+        text = text.replace(f"is not a valid {kind}", f"is not {words}")
     if len(text) > 1 and text[0].isupper() and text[1].islower():
         text = text[0].lower() + text[1:]
     context = getattr(exc, "ctx", None)
