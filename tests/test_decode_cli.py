@@ -143,6 +143,23 @@ def test_an_alert_cut_short_on_stdin_costs_only_itself(kept: int):
     assert f"decoded 1 file: {len(CANDIDS) - 1} written, 0 filtered out, 1 failed" in err
 
 
+def test_a_block_length_no_file_has_is_a_failed_alert_not_a_crash():
+    """A block whose length says 2**40 bytes: read a chunk at a time, it is found cut short
+    (not allocated up front: MemoryError stopped the whole run); the next alert is written."""
+    first = ZTF_FILES[0].read_bytes()
+    header_end = first.index(first[-16:]) + 16
+    huge = 2**40 << 1  # zig-zag
+    length = bytearray()
+    while huge > 0x7F:
+        length.append(huge & 0x7F | 0x80)
+        huge >>= 7
+    length.append(huge)
+    spoilt = first[:header_end] + b"\x02" + bytes(length) + b"a few bytes"
+    code, out, err = pgb("-", "--fields", "candid", stdin=spoilt + ZTF_FILES[1].read_bytes())
+    assert (code, candids(out)) == (1, [CANDIDS[1]]), err
+    assert "pgb: <stdin> [1]: " in err
+
+
 @pytest.mark.parametrize("codec", ["null", "deflate"])
 def test_containers_of_many_blocks_are_cut_apart_at_their_ends(codec: str):
     """fastavro starts a block every sync_interval bytes: 500 records in many blocks, then a

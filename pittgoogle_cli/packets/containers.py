@@ -18,6 +18,7 @@ from pittgoogle_cli.packets.decode import AVRO_MAGIC
 
 _SYNC_SIZE = 16
 _SCAN_CHUNK = 1 << 16  # bytes read at a time looking for the next container after a spoilt one
+_READ_CHUNK = 1 << 20  # the most read at once for one length
 
 
 def split_containers(stream: BinaryIO) -> Iterator[bytes]:
@@ -25,11 +26,11 @@ def split_containers(stream: BinaryIO) -> Iterator[bytes]:
     one (a wire-format packet, a JSON notice) is one piece. A container that is cut short
     or malformed is a piece up to the next container's magic (its decoding then says what
     is wrong), and the containers after it are pieces of their own."""
-    start = stream.read(len(AVRO_MAGIC))
+    source = _Rewindable(stream)
+    start = source.read(len(AVRO_MAGIC))
     if start != AVRO_MAGIC:
         yield start + stream.read()
         return
-    source = _Rewindable(stream)
     while start:
         if start != AVRO_MAGIC:  # after a whole container, bytes that start none
             spoilt, start = _up_to_next_magic(start, source, 0)
@@ -40,7 +41,7 @@ def split_containers(stream: BinaryIO) -> Iterator[bytes]:
             start = container.read()
         except DecodeError:
             spoilt, start = _up_to_next_magic(container.taken(), source, len(AVRO_MAGIC))
-            yield spoilt
+            yield spoilt  # never empty: it holds at least its own magic
             continue
         yield container.taken()
 
@@ -64,21 +65,27 @@ def _up_to_next_magic(taken: bytes, source: _Rewindable, searched: int) -> tuple
 
 
 class _Rewindable:
-    """A stream that bytes read too far can be given back to."""
+    """A stream that bytes read too far can be given back to; ``read`` hands over all it
+    is asked for, fewer only at the stream's end (a raw pipe hands over what it has)."""
 
     def __init__(self, stream: BinaryIO) -> None:
         self._stream = stream
         self._back = b""
+        self._at = 0  # how much of _back was read again: no copy of the rest per read
 
     def give_back(self, data: bytes) -> None:
-        self._back = data + self._back
+        self._back, self._at = data + self._back[self._at :], 0
 
     def read(self, size: int) -> bytes:
-        if not self._back:
-            return self._stream.read(size)
-        data, self._back = self._back[:size], self._back[size:]
-        if len(data) < size:
-            data += self._stream.read(size - len(data))
+        data = self._back[self._at : self._at + size]
+        self._at += len(data)
+        if self._at >= len(self._back):
+            self._back, self._at = b"", 0
+        while len(data) < size:
+            more = self._stream.read(size - len(data))
+            if not more:
+                break
+            data += more
         return data
 
 
@@ -87,10 +94,10 @@ class _Container:
 
     def __init__(self, stream: _Rewindable, magic: bytes) -> None:
         self._stream = stream
-        self._parts = [magic]
+        self._taken = bytearray(magic)
 
     def taken(self) -> bytes:
-        return b"".join(self._parts)
+        return bytes(self._taken)
 
     def read(self) -> bytes:
         """Read to the container's end: the next four bytes from an ``O`` on (the next
@@ -103,12 +110,12 @@ class _Container:
                 return b""
             if first == AVRO_MAGIC[:1]:  # the next container's magic, or not (the caller sees)
                 return first + self._stream.read(len(AVRO_MAGIC) - 1)
-            self._parts.append(first)
+            self._taken += first
             count = self._long(first)
             size = self._long()
             if count < 0 or size < 0:
                 raise DecodeError("Avro container has a malformed block")
-            self._exactly(size)
+            self._exactly(size, keep=False)
             if self._exactly(_SYNC_SIZE) != sync:
                 raise DecodeError("Avro container's sync marker does not match")
 
@@ -123,18 +130,18 @@ class _Container:
             for _ in range(2 * count):  # a key and a value each
                 self._exactly(self._long())
 
-    def _exactly(self, size: int) -> bytes:
+    def _exactly(self, size: int, *, keep: bool = True) -> bytes:
+        """The next ``size`` bytes (b"" unless ``keep``), read a chunk at a time: a length
+        that no container has (2**40) is found truncated, not allocated up front."""
         if size < 0:
             raise DecodeError("Avro container has a negative length")
-        data = self._stream.read(size)
-        while len(data) < size:  # a raw pipe may hand over less than asked
-            more = self._stream.read(size - len(data))
+        start = len(self._taken)
+        while (got := len(self._taken) - start) < size:
+            more = self._stream.read(min(size - got, _READ_CHUNK))
             if not more:
-                self._parts.append(data)
                 raise DecodeError("Avro container is truncated")
-            data += more
-        self._parts.append(data)
-        return data
+            self._taken += more
+        return bytes(self._taken[start:]) if keep else b""
 
     def _long(self, first: bytes = b"") -> int:
         """One zig-zag varint (its first byte already read, if ``first``)."""
