@@ -17,7 +17,8 @@ message's pages were given back at once, all faulted in again, zeroed: 20,000 al
 --alerts 2000,20000 --variant ...``; 94 against 106 MiB at 2,000).
 
 Only `pgb pull` does this, never the library: the allocator is the application's to tune.
-``MALLOC_MMAP_THRESHOLD_`` and ``MALLOC_TRIM_THRESHOLD_``, when set, are glibc's to apply.
+``MALLOC_MMAP_THRESHOLD_`` and ``MALLOC_TRIM_THRESHOLD_`` (or ``GLIBC_TUNABLES``' thresholds),
+when set, are glibc's to apply.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ from collections.abc import Callable
 
 _M_TRIM_THRESHOLD = -1  # mallopt's parameters (glibc's malloc.h)
 _M_MMAP_THRESHOLD = -3
-_MMAP_THRESHOLD = 32 << 20  # glibc refuses more (HEAP_MAX_SIZE / 2)
+_MMAP_THRESHOLD = 32 << 20  # HEAP_MAX_SIZE / 2 on 64 bits: older glibc refuses more
 _TRIM_THRESHOLD = 64 << 20
 _TRIM_EVERY = 1.0  # seconds
 
@@ -48,9 +49,10 @@ def tune_allocator() -> None:
         mallopt, malloc_trim = libc.mallopt, libc.malloc_trim
     except (OSError, AttributeError):  # not glibc (musl has neither)
         return
-    if "MALLOC_MMAP_THRESHOLD_" not in os.environ:
+    tunables = os.environ.get("GLIBC_TUNABLES", "")
+    if "MALLOC_MMAP_THRESHOLD_" not in os.environ and "mmap_threshold" not in tunables:
         mallopt(_M_MMAP_THRESHOLD, _MMAP_THRESHOLD)
-    if "MALLOC_TRIM_THRESHOLD_" not in os.environ:
+    if "MALLOC_TRIM_THRESHOLD_" not in os.environ and "trim_threshold" not in tunables:
         mallopt(_M_TRIM_THRESHOLD, _TRIM_THRESHOLD)
     threading.Thread(target=_trim_forever, args=(malloc_trim,), daemon=True).start()
 
