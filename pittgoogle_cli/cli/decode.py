@@ -54,9 +54,11 @@ def decode(
     if not outcome.files:
         raise typer.Exit(4)  # each folder was named above: nothing found is not found
     if not quiet:
-        say(summary(outcome))
+        say(summary(outcome))  # it counts the failed: no second line to say so
     if outcome.failed:
-        fail(f"{outcome.failed} of the alerts or files could not be decoded or filtered", 1)
+        if quiet:
+            fail(f"{outcome.failed} of the alerts or files could not be decoded or filtered", 1)
+        raise typer.Exit(1)
 
 
 def summary(outcome: DecodeOutcome) -> str:

@@ -124,8 +124,7 @@ class Decoder:
         if data[:1] == b"\x00" and len(data) >= 5:
             info = self.registry.get(int.from_bytes(data[1:5], "big"))
             return _read_record(memoryview(data)[5:], info), info
-        head = data[:8].hex(" ") if data else "nothing"
-        raise DecodeError(f"unrecognised message encoding (first bytes: {head})")
+        raise DecodeError(f"unrecognised message encoding ({_first_bytes(data)})")
 
     def decode_all(self, data: bytes) -> list[Decoded]:
         """Every alert in ``data``: a local Avro file may hold many, a message holds one.
@@ -194,6 +193,16 @@ def _read_records(body: bytes | memoryview, count: int, info: SchemaInfo) -> lis
             f"Avro record ends after {buffer.tell()} of {len(body)} bytes: wrong schema?"
         )
     return [_as_record(record) for record in records]
+
+
+def _first_bytes(data: bytes) -> str:
+    """How ``data`` starts, for a person: text as text (a README given by mistake), else hex."""
+    head = data[:16]
+    if not head:
+        return "first bytes: nothing"
+    if all(32 <= byte < 127 or byte in b"\t\n\r" for byte in head):
+        return f"it starts with text: {head.decode('ascii')!r}"
+    return f"first bytes: {head[:8].hex(' ')}"
 
 
 def _inflate(block: bytes) -> bytes:
