@@ -16,7 +16,9 @@ message's pages were given back at once, all faulted in again, zeroed: 20,000 al
 32.9 s of CPU against 26.1, at a peak RSS of 102 MiB against 110 (``python -m bench.memory
 --alerts 2000,20000 --variant ...``; 94 against 106 MiB at 2,000).
 
-Only `pgb pull` does this, never the library: the allocator is the application's to tune.
+`pgb decode` does the same (2,250 ZTF files: 11,000 page faults instead of 65,000, half the
+system time, 3 MB more RSS). Only pgb's commands do this, never the library: the allocator
+is the application's to tune.
 ``MALLOC_MMAP_THRESHOLD_`` and ``MALLOC_TRIM_THRESHOLD_`` (or ``GLIBC_TUNABLES``' thresholds),
 when set, are glibc's to apply.
 """
