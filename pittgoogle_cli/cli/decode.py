@@ -10,7 +10,6 @@ import typer
 from pittgoogle_cli.cli import options as opt
 from pittgoogle_cli.cli.app import app, fail, run, say
 from pittgoogle_cli.cli.help import PgbTyper
-from pittgoogle_cli.cli.memory import tune_allocator
 from pittgoogle_cli.engine.settings import DecodeOutcome, DecodeSettings
 
 schema_app = PgbTyper(help="What encoding and schema a message or file uses.")
@@ -51,7 +50,6 @@ def decode(
         settings = DecodeSettings(**processing.settings())
         return await decode_files(files, settings, on_error=report, on_notice=say)
 
-    tune_allocator()  # each alert's buffers, freed and faulted in again: 65,000 faults for 2,250
     outcome = run(main)
     if not outcome.files:
         raise typer.Exit(4)  # each folder was named above: nothing found is not found
