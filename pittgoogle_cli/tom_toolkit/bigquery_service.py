@@ -17,10 +17,9 @@ from pittgoogle_cli.bigquery.client import BigQueryClient
 from pittgoogle_cli.bigquery.rest import format_bytes
 from pittgoogle_cli.bigquery.sql import TableId, search_query
 from pittgoogle_cli.packets.models import Alert, SchemaInfo
-from pittgoogle_cli.tom_toolkit import store
 from pittgoogle_cli.tom_toolkit.config import TomConfig
-from pittgoogle_cli.tom_toolkit.dataservices import Row, feedback, tom_config
-from pittgoogle_cli.tom_toolkit.targets import SOURCE_NAME, target_rows
+from pittgoogle_cli.tom_toolkit.dataservices import Row, RowTargets, feedback, tom_config
+from pittgoogle_cli.tom_toolkit.targets import target_rows
 
 BIGQUERY_ROWS = SchemaInfo("bigquery", survey="ztf")
 _JD_UNIX_EPOCH = 2440587.5
@@ -55,7 +54,7 @@ class BigQueryForm(BaseQueryForm):
         return cleaned
 
 
-class PittGoogleBigQueryService(DataService):
+class PittGoogleBigQueryService(RowTargets, DataService):
     """Alerts from Pitt-Google's BigQuery tables (``ztf.alerts_v4_02`` by default)."""
 
     name = "Pitt-Google BigQuery"
@@ -98,19 +97,6 @@ class PittGoogleBigQueryService(DataService):
             return []
         rows = target_rows(self.query_service(query_parameters))
         return [point for row in rows for point in row["reduced_datums"]["photometry"]]
-
-    def create_target_from_query(self, target_result: Row, **kwargs: Any) -> Any:
-        return store.new_target(target_result)
-
-    def create_target_extras_from_query(self, query_results: Row, **kwargs: Any) -> dict[str, Any]:
-        return dict(query_results.get("extras") or {})
-
-    def create_reduced_datums_from_query(
-        self, target: Any, data: Any = None, data_type: str | None = None, **kwargs: Any
-    ) -> list[Any]:
-        if data_type not in (None, "photometry"):
-            return []
-        return store.save_photometry(target, data or [], source=SOURCE_NAME)
 
 
 def search_from(parameters: dict[str, Any], config: TomConfig) -> Any:

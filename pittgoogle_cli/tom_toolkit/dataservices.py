@@ -67,7 +67,25 @@ class StreamQueryForm(BaseQueryForm):
         return expression
 
 
-class PittGoogleStreamService(DataService):
+class RowTargets:
+    """What both Pitt-Google services do with a row of ``targets.target_rows``: a target,
+    its extras, its photometry."""
+
+    def create_target_from_query(self, target_result: Row, **kwargs: Any) -> Any:
+        return store.new_target(target_result)
+
+    def create_target_extras_from_query(self, query_results: Row, **kwargs: Any) -> dict[str, Any]:
+        return dict(query_results.get("extras") or {})
+
+    def create_reduced_datums_from_query(
+        self, target: Any, data: Any = None, data_type: str | None = None, **kwargs: Any
+    ) -> list[Any]:
+        if data_type not in (None, "photometry"):
+            return []
+        return store.save_photometry(target, data or [], source=SOURCE_NAME)
+
+
+class PittGoogleStreamService(RowTargets, DataService):
     """Alerts from a Pitt-Google Pub/Sub stream, pulled when the query runs."""
 
     name = "Pitt-Google stream"
@@ -98,19 +116,6 @@ class PittGoogleStreamService(DataService):
     def query_targets(self, query_parameters: dict[str, Any], **kwargs: Any) -> Iterator[Row]:
         held = self.query_service(query_parameters)
         return acked_as_taken(held, target_rows(held.alerts))
-
-    def create_target_from_query(self, target_result: dict[str, Any], **kwargs: Any) -> Any:
-        return store.new_target(target_result)
-
-    def create_target_extras_from_query(self, query_results: Row, **kwargs: Any) -> dict[str, Any]:
-        return dict(query_results.get("extras") or {})
-
-    def create_reduced_datums_from_query(
-        self, target: Any, data: Any = None, data_type: str | None = None, **kwargs: Any
-    ) -> list[Any]:
-        if data_type not in (None, "photometry"):
-            return []
-        return store.save_photometry(target, data or [], source=SOURCE_NAME)
 
 
 def stream_settings(parameters: dict[str, Any]) -> PullSettings:
