@@ -14,10 +14,12 @@ import anyio
 import pytest
 
 from pittgoogle_cli._exceptions import TransportError
+from pittgoogle_cli.google.buffers import BodyBuffers
 from pittgoogle_cli.google.http import RestClient
 from pittgoogle_cli.google.retry import RetryPolicy
 
 BODY = os.urandom(3_000_000)  # several reads of the socket
+SMALL = BODY[:1_500_000]  # a shorter reply after a longer one, into its buffer
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -25,7 +27,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self.send_response(200)
-        if self.path == "/length":
+        if self.path == "/small":
+            self.send_header("content-length", str(len(SMALL)))
+            self.end_headers()
+            self.wfile.write(SMALL)
+        elif self.path == "/length":
             self.send_header("content-length", str(len(BODY)))
             self.end_headers()
             self.wfile.write(BODY)
@@ -82,3 +88,24 @@ def test_the_body_arrives_whole(server: str, path: str) -> None:
 def test_a_body_shorter_than_announced_is_a_transport_error(server: str) -> None:
     with pytest.raises(TransportError):
         get(server, "short")
+
+
+def test_bodies_read_into_kept_buffers_arrive_whole_longer_or_shorter(server: str) -> None:
+    """A pull reply is read into the buffer of an earlier one: its old bytes never show
+    through a shorter body, and a longer or compressed one grows it."""
+    order = ["small", "length", "small", "gzip", "chunked", "small", "length"]
+
+    async def main() -> list[bytes]:
+        client = RestClient(server, retry=RetryPolicy(attempts=1))
+        buffers, bodies = BodyBuffers(keep=1), []
+        try:
+            for path in order:
+                body = await client.call("GET", path, buffers=buffers)
+                bodies.append(bytes(body))
+                buffers.give(body)
+        finally:
+            await client.aclose()
+        return bodies
+
+    expected = {"small": SMALL, "length": BODY, "gzip": BODY, "chunked": BODY}
+    assert anyio.run(main) == [expected[path] for path in order]

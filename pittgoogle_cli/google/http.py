@@ -20,6 +20,7 @@ from pittgoogle_cli._exceptions import (
     Unauthenticated,
     error_class_for_status,
 )
+from pittgoogle_cli.google.buffers import BodyBuffers
 from pittgoogle_cli.google.errors import parse_error
 from pittgoogle_cli.google.gate import ReadGate
 from pittgoogle_cli.google.retry import RetryPolicy, retrying
@@ -97,23 +98,25 @@ class RestClient:
         body: bytes | None = None,
         *,
         gate: ReadGate | None = None,
+        buffers: BodyBuffers | None = None,
     ) -> bytearray:
         """Send one request, retrying what is retriable; the reply body on 2xx. With a
         ``gate``, a 2xx body is read only once one of its tokens is taken, and the caller
-        releases that token when done with what it read."""
+        releases that token when done with what it read. With ``buffers``, a 2xx body is
+        read into one of them, which the caller gives back once done with it."""
         refreshed = False
 
         async def send() -> bytearray:
             nonlocal refreshed
             token = await self._token()
             try:
-                return await self._once(method, path, body, token, gate)
+                return await self._once(method, path, body, token, gate, buffers)
             except Unauthenticated:
                 if refreshed or token is None:
                     raise
                 refreshed = True  # one refresh and one retry, never a loop
                 await self._tokens.invalidate(token)
-            return await self._once(method, path, body, await self._token(), gate)
+            return await self._once(method, path, body, await self._token(), gate, buffers)
 
         try:
             return await retrying(send, self._retry)
@@ -133,6 +136,7 @@ class RestClient:
         body: bytes | None,
         token: str | None,
         gate: ReadGate | None = None,
+        buffers: BodyBuffers | None = None,
     ) -> bytearray:
         headers = dict(self._headers)
         if self._credential_headers is not None:  # headers given to the client win
@@ -148,7 +152,7 @@ class RestClient:
                 if taken is not None:
                     await taken.acquire()  # until then the body waits in the socket
                 try:
-                    content = await _read_body(reply)
+                    content = await _read_body(reply, buffers if reply.is_success else None)
                 except BaseException:
                     if taken is not None:
                         taken.release()
@@ -167,25 +171,29 @@ class RestClient:
         return self.base_url.split("://", 1)[-1].split("/", 1)[0]
 
 
-async def _read_body(reply: httpx.Response) -> bytearray:
+async def _read_body(reply: httpx.Response, buffers: BodyBuffers | None = None) -> bytearray:
     """The whole body in one buffer, sized from Content-Length when the body comes as
-    sent: a 6 MB pull reply costs 6 MB, not its chunks plus their join. Read past the
-    response object: httpx's response and its stream refer to each other, so a body kept
-    on the response would wait for the cyclic garbage collector, and memory with it."""
+    sent: a 6 MB pull reply costs 6 MB, not its chunks plus their join; with ``buffers``,
+    a buffer of an earlier reply. Read past the response object: httpx's response and its
+    stream refer to each other, so a body kept on the response would wait for the cyclic
+    garbage collector, and memory with it."""
     if reply.is_stream_consumed:  # read already (a transport that hands whole bodies)
         return bytearray(reply.content)
     size = _plain_length(reply)
     if size is None:
-        grown = bytearray()
-        async for part in reply.aiter_bytes():
-            grown += part  # large buffers are their own mappings: grown by mremap, no copy
-        return grown
-    body, filled = bytearray(size), 0
-    async for part in reply.aiter_raw():
-        # In place while within the size; past it (h11 refuses that) the slice grows it.
+        parts = reply.aiter_bytes()  # decompressed, of a length not known up front
+        body = bytearray() if buffers is None else buffers.take()
+    else:
+        parts = reply.aiter_raw()
+        body = bytearray(size) if buffers is None else buffers.take(size)
+    filled = 0
+    async for part in parts:
+        # In place within the buffer; past its end (a longer body than the last, or than
+        # announced, which h11 refuses anyway) the slice grows it: a large buffer is its
+        # own mapping, grown by mremap, not copied.
         body[filled : filled + len(part)] = part
         filled += len(part)
-    del body[filled:]  # fewer than announced (h11 refuses that too)
+    del body[filled:]  # the rest of a kept buffer, or fewer bytes than announced
     return body
 
 

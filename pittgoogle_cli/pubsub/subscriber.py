@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from pittgoogle_cli._exceptions import AlreadyExists, NotFound
+from pittgoogle_cli.google.buffers import BodyBuffers
 from pittgoogle_cli.google.gate import ReadGate
 from pittgoogle_cli.google.http import NoCredentials, RestClient, TokenSource
 from pittgoogle_cli.google.retry import RetryPolicy
@@ -67,6 +68,7 @@ class Subscriber:
     def __init__(self, client: RestClient, name: ResourceName) -> None:
         self.client = client
         self.name = name
+        self._buffers = BodyBuffers()  # pull replies, read one after another
 
     async def get(self) -> Subscription | None:
         try:
@@ -112,13 +114,19 @@ class Subscriber:
         """One pull. With a ``gate`` (see ``RestClient.call``) the caller releases the
         token taken for the reply once done with the messages."""
         body = rest.pull_body(max_messages, return_immediately)
-        reply = await self.client.call("POST", f"{self.name.path}:pull", body, gate=gate)
+        path = f"{self.name.path}:pull"
+        reply = await self.client.call("POST", path, body, gate=gate, buffers=self._buffers)
         try:
-            return rest.parse_pull(reply)
+            messages = rest.parse_pull(reply)  # msgspec's objects keep no view of the reply
         except BaseException:
             if gate is not None:
                 gate.release()
             raise
+        if messages:
+            self._buffers.give(reply)
+        else:  # an idle stream keeps no reply buffers
+            self._buffers.clear()
+        return messages
 
     async def acknowledge(self, ack_ids: Sequence[str]) -> None:
         for start in range(0, len(ack_ids), _ACK_CHUNK):
