@@ -1,5 +1,5 @@
-"""pgb's entry points run on uvloop where it is installed; ``PGB_EVENT_LOOP=asyncio`` picks
-asyncio's own loop (a user whose code or debugger wants it)."""
+"""pgb's entry points run on asyncio's own loop; ``PGB_EVENT_LOOP=uvloop`` picks uvloop's
+where it is installed, and asyncio's where it is not."""
 
 from __future__ import annotations
 
@@ -14,13 +14,25 @@ async def _loop_module() -> str:
     return type(asyncio.get_running_loop()).__module__.split(".")[0]
 
 
-def test_uvloop_by_default(monkeypatch: pytest.MonkeyPatch):
-    pytest.importorskip("uvloop")
-    monkeypatch.delenv(LOOP_ENV, raising=False)
+@pytest.mark.parametrize("value", [None, "asyncio", "", "tokio"])
+def test_asyncio_by_default(monkeypatch: pytest.MonkeyPatch, value: str | None):
+    if value is None:
+        monkeypatch.delenv(LOOP_ENV, raising=False)
+    else:
+        monkeypatch.setenv(LOOP_ENV, value)
+    assert run(_loop_module) == "asyncio"
+
+
+@pytest.mark.parametrize("value", ["uvloop", " UVLoop "])
+def test_uvloop_when_asked(monkeypatch: pytest.MonkeyPatch, value: str):
+    pytest.importorskip("uvloop")  # in the [test] extra
+    monkeypatch.setenv(LOOP_ENV, value)
     assert run(_loop_module) == "uvloop"
 
 
-@pytest.mark.parametrize("value", ["asyncio", " AsyncIO "])
-def test_asyncio_when_asked(monkeypatch: pytest.MonkeyPatch, value: str):
-    monkeypatch.setenv(LOOP_ENV, value)
+def test_asyncio_when_uvloop_is_asked_for_but_missing(monkeypatch: pytest.MonkeyPatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "uvloop", None)  # import fails: not installed
+    monkeypatch.setenv(LOOP_ENV, "uvloop")
     assert run(_loop_module) == "asyncio"

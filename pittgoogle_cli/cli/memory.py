@@ -9,7 +9,7 @@ second (``malloc_trim``), which with the replies freed as soon as they are writt
 (``engine.batch``, ``pubsub.stream``) keeps the peak flat by the 5,000th alert and by the
 20,000th alike (tests/test_load.py: 102 and 103 MiB, two runs side by side).
 
-512 KiB, not glibc's 128 KiB: the reads of a reply (uvloop's, 256 KiB each) and the lines
+512 KiB, not glibc's 128 KiB: the reads of a reply (the event loop's, 256 KiB each) and the lines
 written stay on the heap, reused, instead of each being a mapping of its own, faulted in
 zeroed and unmapped; the ~10 MB replies are mappings still, kept for the next reply
 (``google.buffers``). A fixed mmap threshold also fixes glibc's trim threshold, at 128
