@@ -70,6 +70,8 @@ SKIPPED = {
     "make bench": "minutes of benchmark, and installs pgb's [bench] extra from PyPI",
     ".venv/bin/python -m bench --only replay --pgb-also=--workers=2": "minutes of "
     "benchmark; tests/test_bench_replay.py drains the replay server",
+    ".venv/bin/python -m bench.ab old:TREE=HEAD~1 new:TREE=.": "minutes of benchmark; "
+    "tests/test_bench_ab.py runs it on 300 alerts",
     "make demo-tom": "(re)installs .tomvenv from PyPI when pyproject.toml changed, then "
     "serves a TOM on the fixed 127.0.0.1:8000 until Ctrl-C; tests/tom tests the app",
     "pip install 'pittgoogle-cli[tom]'": "downloads from PyPI (make test puts the same extra "

@@ -1,0 +1,29 @@
+"""``python -m bench.ab`` drains the replay server with each variant and prints one row of
+medians per variant, the settings of each reaching pgb (here: a tree, and glibc's mmap
+threshold, which moves the page faults)."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench import ab
+
+
+def test_each_variant_is_a_row_of_its_own_figures(capsys: pytest.CaptureFixture[str]):
+    mapped = "mapped:TREE=.,MALLOC_MMAP_THRESHOLD_=65536,MALLOC_TRIM_THRESHOLD_=131072"
+    assert not ab.main(["--alerts", "300", "--runs", "1", "kept:TREE=.", mapped])
+    rows = {
+        line.split()[0]: [float(x) for x in line.split()[1:]]
+        for line in capsys.readouterr().out.splitlines()[1:]
+    }
+    assert set(rows) == {"kept", "mapped"}
+    for user, system, total, faults, rss, rate in rows.values():
+        assert user > 0 and system >= 0 and total == pytest.approx(user + system, abs=0.02)
+        assert faults > 0 and 30 < rss < 500 and rate > 0
+    # Every 64 KiB read of a reply its own mapping: many more faults than pgb's settings.
+    assert rows["mapped"][3] > 1.5 * rows["kept"][3]
+
+
+def test_a_setting_that_is_not_key_value_is_refused():
+    with pytest.raises(SystemExit, match="is not KEY=VALUE"):
+        ab.variant_env("odd:TREE")
