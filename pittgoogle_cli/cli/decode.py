@@ -10,6 +10,7 @@ import typer
 from pittgoogle_cli.cli import options as opt
 from pittgoogle_cli.cli.app import app, fail, run, say
 from pittgoogle_cli.cli.help import PgbTyper
+from pittgoogle_cli.cli.memory import tune_allocator
 from pittgoogle_cli.engine.settings import DecodeOutcome, DecodeSettings
 
 schema_app = PgbTyper(help="What encoding and schema a message or file uses.")
@@ -50,6 +51,7 @@ def decode(
         settings = DecodeSettings(**processing.settings())
         return await decode_files(files, settings, on_error=report, on_notice=say)
 
+    tune_allocator()  # as a pull's: 2,250 ZTF files fault 10,700 pages instead of 66,000
     outcome = run(main)
     if not outcome.files:
         raise typer.Exit(4)  # each folder was named above: nothing found is not found

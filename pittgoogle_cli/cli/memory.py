@@ -20,7 +20,9 @@ half the system time (0.15 ms an alert against 0.31, 4,000 alerts from the repla
 eight interleaved runs), at the same peak RSS. Keeping the replies on the heap too (a 32
 MiB mmap threshold) fragmented it: 110 MB by 20,000 alerts, not flat.
 
-Only `pgb pull` does this, never the library: the allocator is the application's to tune.
+`pgb pull` and `pgb decode` do this (the latter's files: 10,700 page faults for 2,250 ZTF
+files instead of 66,000, 0.2 s of system time instead of 0.37, 55 MB peak RSS instead of
+52), never the library: the allocator is the application's to tune.
 ``MALLOC_MMAP_THRESHOLD_`` and ``MALLOC_TRIM_THRESHOLD_``, when set, are glibc's to apply.
 """
 
