@@ -81,9 +81,8 @@ class Subscriber:
         try:
             reply = await self.client.call("PUT", self.name.path, body)
         except NotFound:
-            raise NotFound(
-                f"cannot create {self.name}: topic {topic} does not exist "
-                "(check the name, or pass --topic/--topic-project)",
+            raise NotFound(  # open_subscription names the subscription: said once
+                f"topic {topic} does not exist (check the name, or pass --topic/--topic-project)",
                 status=404,
                 reason="NOT_FOUND",
             ) from None
