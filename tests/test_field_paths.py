@@ -68,3 +68,38 @@ def test_lsst_misspelt_path(tmp_path):
     done = run_pgb("", "decode", str(DATA / "lsst"), "--where", "diaSource.psfFlx > 0")
     assert done.returncode == 2
     assert "did you mean diaSource.psfFlux?" in done.stderr.decode()
+
+
+@pytest.mark.parametrize(
+    ("option", "wanted", "hint"),
+    [
+        ("--fields", "objectId", "(LSST alerts keep it in diaObject.diaObjectId or "
+         "diaSource.diaObjectId)"),
+        ("--fields", "OBJECTID", "(LSST alerts keep it in diaObject.diaObjectId or "
+         "diaSource.diaObjectId)"),
+        ("--fields", "magpsf", "(LSST alerts keep it in diaSource.psfFlux, a flux in nJy, "
+         "not a magnitude)"),
+        ("--where", "candidate.jd > 0", "(LSST alerts keep it in diaSource.midpointMjdTai, in "
+         "MJD (TAI), not JD)"),
+        ("--fields", "diaobjectid", "(did you mean diaObject.diaObjectId?)"),
+    ],
+)  # fmt: skip
+def test_a_ztf_name_on_lsst_alerts_says_where_lsst_keeps_it(option, wanted, hint):
+    """A ZTF user's first command on a Rubin stream: the error names LSST's field."""
+    done = run_pgb("", "decode", str(DATA / "lsst" / "lsst.v9_0.avro"), option, wanted)
+    assert done.returncode == 2
+    assert done.stderr.decode().splitlines()[0].endswith(f" in LSST v9.0 alerts {hint}")
+
+
+@pytest.mark.parametrize(
+    ("wanted", "near"),
+    [
+        ("objectid", "did you mean objectId?"),  # case only
+        ("prv_candidates.magpsf", "did you mean prv_candidates[].magpsf?"),  # not candidate's
+        ("fid", "did you mean candidate.fid?"),
+    ],
+)
+def test_a_near_miss_on_ztf_names_the_field_meant(wanted, near):
+    done = run_pgb("", "decode", str(ZTF_FILES[0]), "--fields", wanted)
+    assert done.returncode == 2
+    assert done.stderr.decode().splitlines()[0].endswith(f"({near})")

@@ -51,14 +51,25 @@ def known_paths(survey: str | None) -> frozenset[Path]:
 
 def closest(path: Path, paths: Iterable[Path]) -> str | None:
     """The known path nearest to a misspelt one (``candidate.magpfs`` -> ``candidate.magpsf``;
-    ``magpsf`` -> ``candidate.magpsf``)."""
-    dotted = {".".join(p): p for p in paths}
-    wanted = ".".join(path)
+    ``magpsf`` -> ``candidate.magpsf``; ``objectid`` -> ``objectId``: case counts for
+    nothing in the comparison, since the names mix it)."""
+    dotted = {".".join(p).lower(): ".".join(p) for p in paths}
+    wanted = ".".join(path).lower()
+    ends = {d: d.rsplit(".", 1)[-1] for d in dotted}
+    if wanted in dotted:
+        return dotted[wanted]
+    same_end = [d for d, end in ends.items() if end == path[-1].lower()]
+    if same_end:  # the field itself, in a record the path did not name (or not so)
+        return dotted[max(sorted(same_end), key=lambda d: _likeness(wanted, d))]
     found = difflib.get_close_matches(wanted, dotted, n=1, cutoff=0.75)
     if found:
-        return found[0]
-    ends = {d: p[-1] for d, p in dotted.items()}
-    near = difflib.get_close_matches(path[-1], set(ends.values()), n=1, cutoff=0.8)
+        return dotted[found[0]]
+    near = difflib.get_close_matches(path[-1].lower(), set(ends.values()), n=1, cutoff=0.8)
     if near:
-        return min((d for d, end in ends.items() if end == near[0]), key=len)
+        return dotted[min((d for d, end in ends.items() if end == near[0]), key=len)]
     return None
+
+
+def _likeness(a: str, b: str) -> tuple[float, int]:
+    """The more alike, the larger; of two as alike, the shorter (then the first by name)."""
+    return difflib.SequenceMatcher(None, a, b).ratio(), -len(b)
