@@ -134,6 +134,9 @@ def test_usage_errors_are_one_line_on_a_terminal_too():
          "pgb: invalid value for '--max': 'five' is not a whole number; see `pgb pull --help`"),
         (("pull", "ztf-loop", "--timeout", "soon"),
          "pgb: invalid value for '--timeout': 'soon' is not a number; see `pgb pull --help`"),
+        (("decode", "tests/data/ztf", "--max", "3"),
+         "pgb: no such option: --max (pgb decode reads every alert it is given: `pgb decode "
+         "... | head -n N` keeps the first N); see `pgb decode --help`"),
     ],
 )  # fmt: skip
 def test_a_typo_or_a_word_for_a_number_is_told_in_words(args: tuple[str, ...], said: str):

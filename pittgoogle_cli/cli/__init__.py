@@ -78,17 +78,31 @@ _KINDS = {"int range": "a whole number", "integer": "a whole number",
           "float range": "a number", "float": "a number"}  # fmt: skip
 
 
+# Options of `pgb pull` a user reaches for on a command that has none, and what to do there
+_INSTEAD = {
+    ("pgb decode", "--max"): "pgb decode reads every alert it is given: "
+    "`pgb decode ... | head -n N` keeps the first N",
+}
+
+
 def _usage_message(exc: Exception) -> str:
     """``no such option: --nope (Possible options: ...); see `pgb pull --help```."""
+    from typer._click import exceptions
+
     text = exc.format_message() if hasattr(exc, "format_message") else str(exc)
     text = text.rstrip(".")
+    context = getattr(exc, "ctx", None)
+    instead = _INSTEAD.get(
+        (getattr(context, "command_path", ""), getattr(exc, "option_name", None) or "")
+    )
+    if isinstance(exc, exceptions.NoSuchOption) and instead:
+        text = f"no such option: {exc.option_name} ({instead})"
     if ". Did you mean " in text:  # "no such command 'pul'. Did you mean 'pull'?"
         text = text.replace(". Did you mean ", " (did you mean ", 1) + ")"
     for kind, words in _KINDS.items():
         text = text.replace(f"is not a valid {kind}", f"is not {words}")
     if len(text) > 1 and text[0].isupper() and text[1].islower():
         text = text[0].lower() + text[1:]
-    context = getattr(exc, "ctx", None)
     if context is not None:
         text += f"; see `{context.command_path} --help`"
     return text
