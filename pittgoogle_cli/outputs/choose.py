@@ -80,7 +80,7 @@ def open_sink(out: str | None, fmt: str | None, render: Callable[[Alert], bytes]
             raise ConfigError(f"--format {chosen} writes files: give --out PATH")
         return JsonLinesSink(render)
     path = Path(out).expanduser()
-    if chosen != "avro" and not path.parent.is_dir():
+    if not path.parent.is_dir():  # a file's folder, a folder output's parent: as mkdir does
         raise ConfigError(f"cannot write {out}: folder {path.parent} does not exist")
     if chosen in ("avro", "parquet") and path.exists() and not path.is_dir():
         raise ConfigError(f"{out} is a file; {chosen} output is a folder (of files)")

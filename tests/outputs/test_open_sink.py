@@ -107,3 +107,12 @@ def test_a_file_where_a_folder_output_goes_is_refused(tmp_path, name, fmt):
     (tmp_path / name).write_bytes(b"not a folder")
     with pytest.raises(ConfigError, match="is a file"):
         open_sink(str(tmp_path / name), fmt, render_alert)
+
+
+@pytest.mark.parametrize("name", ["nope/alerts.jsonl", "nope/alerts/", "nope/a.parquet"])
+def test_an_output_in_a_missing_folder_is_refused_whatever_its_kind(tmp_path, name):
+    """A typo in the path is told, for files and folder outputs alike, not made into
+    folders (a folder output itself is made, as ``mkdir`` would: its parent exists)."""
+    with pytest.raises(ConfigError, match=f"folder {tmp_path}/nope does not exist"):
+        open_sink(f"{tmp_path}/{name}", None, render_alert)
+    assert not (tmp_path / "nope").exists()
