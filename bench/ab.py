@@ -82,11 +82,15 @@ def run_once(
     try:
         with out.open("rb") as handle:
             lines = sum(chunk.count(b"\n") for chunk in iter(lambda: handle.read(1 << 22), b""))
+        seen = server.stats(sub)
     finally:
         out.unlink(missing_ok=True)
         server.delete(sub)
     if done.returncode != 0 or lines != n:
-        raise SystemExit(f"bench.ab: {tag}: rc={done.returncode}, {lines} lines\n{done.stderr}")
+        raise SystemExit(
+            f"bench.ab: {tag}: rc={done.returncode}, {lines} lines of {n} in {wall:.1f} s; "
+            f"the server saw {seen}\n{done.stderr}"
+        )
     user, system, rss_kb, faults = done.stderr.split()[-4:]
     return {
         "user_ms": 1000 * float(user) / n,
