@@ -66,6 +66,8 @@ def run_once(
     sub = f"projects/{PROJECT}/subscriptions/ab-{tag}"
     server.load(sub, n)
     out = OUT / f"ab-{tag}.jsonl"
+    if out.exists():  # pgb appends: lines already there would be counted as its own
+        raise SystemExit(f"bench.ab: {out} exists already: is another bench.ab running?")
     env = {
         **os.environ,
         "PUBSUB_EMULATOR_HOST": host,
