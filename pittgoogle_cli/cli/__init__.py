@@ -92,11 +92,10 @@ def _usage_message(exc: Exception) -> str:
     text = exc.format_message() if hasattr(exc, "format_message") else str(exc)
     text = text.rstrip(".")
     context = getattr(exc, "ctx", None)
-    instead = _INSTEAD.get(
-        (getattr(context, "command_path", ""), getattr(exc, "option_name", None) or "")
-    )
-    if isinstance(exc, exceptions.NoSuchOption) and instead:
-        text = f"no such option: {exc.option_name} ({instead})"
+    if isinstance(exc, exceptions.NoSuchOption) and context is not None:
+        instead = _INSTEAD.get((context.command_path, exc.option_name))
+        if instead:
+            text = f"no such option: {exc.option_name} ({instead})"
     if ". Did you mean " in text:  # "no such command 'pul'. Did you mean 'pull'?"
         text = text.replace(". Did you mean ", " (did you mean ", 1) + ")"
     for kind, words in _KINDS.items():

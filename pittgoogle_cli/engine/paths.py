@@ -14,16 +14,16 @@ from pittgoogle_cli.packets.paths import Path, closest, known_paths, schema_path
 
 _LITE = {field.name.lower(): field.column for field in MAIN_FIELDS}  # looked up lower case
 # ZTF's names for the main fields, and where LSST alerts keep them (``packets.fields``
-# reads them so): a ZTF user's first --fields on a Rubin stream.
-_IN_LSST = {  # lower case: looked up so
-    "objectid": ("diaObject.diaObjectId", "diaSource.diaObjectId"),
-    "candid": ("diaSourceId", "diaSource.diaSourceId"),
-    "candidate.ra": ("diaSource.ra",),
-    "candidate.dec": ("diaSource.dec",),
-    "candidate.jd": ("diaSource.midpointMjdTai", "in MJD (TAI), not JD"),
-    "candidate.magpsf": ("diaSource.psfFlux", "a flux in nJy, not a magnitude"),
-    "candidate.fid": ("diaSource.band",),
-    "prv_candidates[].magpsf": ("prvDiaSources[].psfFlux", "a flux in nJy, not a magnitude"),
+# reads them so), with what differs: a ZTF user's first --fields on a Rubin stream.
+_IN_LSST: dict[str, tuple[tuple[str, ...], str]] = {  # lower case: looked up so
+    "objectid": (("diaObject.diaObjectId", "diaSource.diaObjectId"), ""),
+    "candid": (("diaSourceId", "diaSource.diaSourceId"), ""),
+    "candidate.ra": (("diaSource.ra",), ""),
+    "candidate.dec": (("diaSource.dec",), ""),
+    "candidate.jd": (("diaSource.midpointMjdTai",), "in MJD (TAI), not JD"),
+    "candidate.magpsf": (("diaSource.psfFlux",), "a flux in nJy, not a magnitude"),
+    "candidate.fid": (("diaSource.band",), ""),
+    "prv_candidates[].magpsf": (("prvDiaSources[].psfFlux",), "a flux in nJy, not a magnitude"),
 }
 
 
@@ -55,14 +55,11 @@ def _unknown(option: str, path: Path, info: SchemaInfo, known: frozenset[Path]) 
     lite = _LITE.get(dotted.lower())
     if lite is not None and tuple(lite.split(".")) in known and lite.lower() != dotted.lower():
         return f"{message} ({option} reads the alert's own fields: did you mean {lite}?)"
-    ztf_name = _LITE.get(dotted.lower(), dotted).lower()
-    if info.survey == "lsst" and ztf_name in _IN_LSST:
-        places = _IN_LSST[ztf_name]
-        there = [p for p in places if tuple(p.split(".")) in known]
-        if there:
-            note = "".join(p for p in places if " " in p)
-            where = " or ".join(there) + (f", {note}" if note else "")
-            return f"{message} (LSST alerts keep it in {where})"
+    places, note = _IN_LSST.get((lite or dotted).lower(), ((), ""))
+    there = [p for p in places if tuple(p.split(".")) in known]
+    if info.survey == "lsst" and there:
+        where = " or ".join(there) + (f", {note}" if note else "")
+        return f"{message} (LSST alerts keep it in {where})"
     near = closest(path, known)
     if near and "[]" in near and option == "--where":
         listed = near.split("[]")[0]
