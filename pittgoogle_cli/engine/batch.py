@@ -12,7 +12,7 @@ import anyio.lowlevel
 
 from pittgoogle_cli._exceptions import DecodeError, FilterFailed, OutputClosed
 from pittgoogle_cli.filters.base import Filter, FilterHealth, apply_filters
-from pittgoogle_cli.outputs.base import Sink
+from pittgoogle_cli.outputs.base import Render, Sink
 from pittgoogle_cli.packets.decode import Decoder
 from pittgoogle_cli.packets.models import Alert, Counts, Message, SchemaInfo
 
@@ -35,7 +35,12 @@ class Engine:
     fails (the dead-letter folder, or an error line for a local file). ``many``: a
     message may hold several alerts (a local Avro file), each its own alert. ``check``
     sees each alert's schema before the filters do (``--where``/``--fields`` paths): its
-    ``ConfigError`` stops everything, with nothing of the batch acked."""
+    ``ConfigError`` stops everything, with nothing of the batch acked. ``render``: each
+    kept alert is rendered at once and handed on as its line (``as_line``), for a sink
+    that writes ``line_of`` each alert: the decoded record (~25 K Python objects for a ZTF
+    alert) is then freed before the next message is decoded, which reuses its memory
+    while it is in the CPU's cache, instead of a slice's records waiting for the writer
+    (~10% less CPU an alert, README "Speed")."""
 
     def __init__(
         self,
@@ -46,8 +51,10 @@ class Engine:
         *,
         many: bool = False,
         check: Callable[[SchemaInfo], None] | None = None,
+        render: Render | None = None,
     ) -> None:
         self.decoder, self.filters, self.counts = decoder, filters, counts
+        self._render = render
         self._reject, self._many = reject, many
         self._check = check or (lambda schema: None)
         self.health = FilterHealth()
@@ -137,6 +144,8 @@ class Engine:
                 continue
             if found is None:
                 self.counts.filtered += 1
+            elif self._render is not None:
+                kept.append(as_line(message, self._render(found)))
             else:
                 kept.append(found)
         return kept
@@ -158,3 +167,13 @@ class Engine:
 
 def _alert(message: Message, record: dict[str, Any], schema: SchemaInfo, data: bytes) -> Alert:
     return Alert(record, message.message_id, message.publish_time, message.attributes, data, schema)
+
+
+def as_line(message: Message, line: bytes) -> Alert:
+    """A kept alert, already rendered: its line travels as ``data`` (``line_of``)."""
+    return Alert({}, message.message_id, message.publish_time, message.attributes, line)
+
+
+def line_of(alert: Alert) -> bytes:
+    """The render function of a sink given ``as_line``'s alerts."""
+    return alert.data

@@ -104,7 +104,8 @@ async def replay(
         failed.add(str(origin))
         DeadLetterFolder(root, origin.parent.name).put(message, error)  # the new reason
 
-    engine = build.file_engine(settings, reject, counts)
+    early = build.renders_early(settings, out)
+    engine = build.file_engine(settings, reject, counts, early=early)
     kept = list(dead_letters(root, subscription))
     sink = build.open_output(settings, out, acked=False)
     async with build.started(engine):

@@ -125,7 +125,8 @@ async def decode_files(
     def reject(message: Message, error: Exception) -> None:
         report(getattr(message, "origin", "") or message.message_id, error)
 
-    engine = build.file_engine(settings, reject, counts)
+    early = build.renders_early(settings, out)
+    engine = build.file_engine(settings, reject, counts, early=early)
     sources = list(expand(paths, lambda folder: notice(f"no alert files in {folder}")))
     if not sources:
         return outcome

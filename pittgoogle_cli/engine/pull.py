@@ -67,14 +67,17 @@ async def pull(
     parts = build.decoder(settings), build.filters(settings)  # their errors before a pull
     if out is None and settings.out is None:
         out = config.text("out")
-    owned = not isinstance(out, Sink)
+    owned = not isinstance(out, Sink)  # a Sink of yours takes the alerts, not their lines
     sink = out if isinstance(out, Sink) else build.open_output(settings, out)
+    early = not isinstance(out, Sink) and build.renders_early(settings, out)
     try:
         async with _stream(settings, on_notice) as (connection, stream):
             folder = _dead_letters(settings, connection)
             outcome = PullOutcome(stream.counts, dead_letter_folder=folder.folder)
             check = build.path_check(settings)
-            chosen = build.engine(settings, folder.put, stream.counts, check=check, parts=parts)
+            chosen = build.engine(
+                settings, folder.put, stream.counts, check=check, parts=parts, early=early
+            )
             async with build.started(chosen) as engine:
                 with monitor(stream) if monitor is not None else nullcontext():
                     await _run(stream, engine, sink, settings, outcome, handle_signals)

@@ -30,7 +30,7 @@ import anyio
 import anyio.to_thread
 
 from pittgoogle_cli._exceptions import ConfigError, OutputClosed, PgbError
-from pittgoogle_cli.engine.batch import SLICE, Engine, Reject
+from pittgoogle_cli.engine.batch import SLICE, Engine, Reject, as_line
 from pittgoogle_cli.engine.loop import loop_factory
 from pittgoogle_cli.engine.settings import DecodeSettings
 from pittgoogle_cli.outputs.base import Sink
@@ -192,7 +192,7 @@ class WorkerEngine:
                 self._reject(message, failure)
                 self.counts.dead_lettered += 1
             self.counts.filtered += result.filtered[index]
-            kept += [_line(message, line) for line in result.lines[index]]
+            kept += [as_line(message, line) for line in result.lines[index]]
             owners += [index] * len(result.lines[index])
             handled += 1
         if kept:
@@ -212,11 +212,6 @@ class WorkerEngine:
 
 def _envelope(message: Message) -> tuple[bytes, str, str, Mapping[str, str]]:
     return (message.data, message.message_id, message.publish_time, dict(message.attributes))
-
-
-def _line(message: Message, line: bytes) -> Alert:
-    """A kept alert, already rendered: its line travels as ``data``."""
-    return Alert({}, message.message_id, message.publish_time, message.attributes, line)
 
 
 def _check_picklable(settings: DecodeSettings) -> None:

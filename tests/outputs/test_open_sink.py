@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import gzip
 import sys
 
 import anyio
 import pytest
 
-from pittgoogle_cli import ConfigError
+from pittgoogle_cli import ConfigError, DecodeSettings
+from pittgoogle_cli.engine import build
+from pittgoogle_cli.engine.batch import as_line
 from pittgoogle_cli.outputs.avro import AvroFolderSink
 from pittgoogle_cli.outputs.choose import open_sink, output_format
 from pittgoogle_cli.outputs.jsonl import JsonLinesFileSink, JsonLinesSink
 from pittgoogle_cli.outputs.jsonl_gz import GzipJsonLinesSink
 from pittgoogle_cli.outputs.parquet import ParquetDatasetSink
 from pittgoogle_cli.outputs.sqlite import SqliteSink
+from pittgoogle_cli.packets.models import LocalMessage
 from pittgoogle_cli.shapes.render import render_alert
 
 
@@ -116,3 +120,35 @@ def test_an_output_in_a_missing_folder_is_refused_whatever_its_kind(tmp_path, na
     with pytest.raises(ConfigError, match=f"folder {tmp_path}/nope does not exist"):
         open_sink(f"{tmp_path}/{name}", None, render_alert)
     assert not (tmp_path / "nope").exists()
+
+
+@pytest.mark.parametrize(
+    ("out", "given", "lines"),
+    [
+        (None, {}, True),
+        ("alerts.jsonl", {}, True),
+        ("alerts.jsonl.gz", {}, True),
+        ("alerts.txt", {"format": "jsonl"}, True),
+        ("tom.jsonl", {"format": "tom"}, True),
+        ("alerts.jsonl", {"cutouts": "stamps/"}, False),  # the cutout files need the record
+        ("alerts.sqlite", {}, False),  # objectId and candid columns, from the record
+        ("alerts.parquet", {}, False),
+        ("avro/", {}, False),
+    ],
+)
+def test_only_json_lines_outputs_take_the_engines_lines(tmp_path, out, given, lines):
+    """``renders_early`` tells the engine what ``open_output`` built: a JSON-lines output
+    writes the line the engine made of each alert as it is; the others get whole alerts."""
+    if "cutouts" in given:
+        given = {"cutouts": tmp_path / given["cutouts"]}
+    settings = DecodeSettings(**given)
+    target = f"{tmp_path}/{out}" if out else None
+    assert build.renders_early(settings, target) is lines
+    if lines and target is not None:
+        sink = build.open_output(settings, target, acked=False)
+        anyio.run(sink.write, [as_line(LocalMessage(b""), b'{"made": "by the engine"}\n')])
+        anyio.run(sink.aclose)
+        written = (tmp_path / out).read_bytes()
+        if out.endswith(".gz"):
+            written = gzip.decompress(written)
+        assert written == b'{"made": "by the engine"}\n'
