@@ -207,6 +207,17 @@ def test_pull_writes_to_a_sink_of_the_callers_own(channel: Channel, ztf_payloads
     assert channel.drain_ids() == []
 
 
+def test_workers_refuse_a_sink_of_the_callers_own(channel: Channel, ztf_payloads):
+    """``--workers`` hand on JSON lines and a sink of the caller's takes whole alerts:
+    refused, with nothing written or acked."""
+    channel.publish(ztf_payloads[:3])
+    sink = Collect()
+    with pytest.raises(pgb.ConfigError, match="drop --workers"):
+        pgb.pull_sync(settings_for(channel, workers=2), out=sink)
+    assert sink.alerts == []
+    assert len(channel.drain_ids()) == 3
+
+
 class Stop(BaseException):
     """Stands for a Ctrl-C or a cancel in the middle of fetch()."""
 

@@ -81,6 +81,7 @@ def test_workers_take_json_lines_outputs_and_named_filters(channel: Channel, tmp
                    "2", "--out", str(tmp_path / "x.sqlite"))  # fmt: skip
     assert done.returncode == 2
     assert "--workers writes JSON lines" in done.stderr.decode()
+    assert not (tmp_path / "x.sqlite").exists()  # refused before it was made
     done = run_pgb(channel.host, "pull", channel.subscription_id, "--max", "1", "--workers", "0")
     assert done.returncode == 2
     with pytest.raises(pgb.ConfigError, match="'module:function'"):

@@ -12,7 +12,7 @@ import anyio.lowlevel
 
 from pittgoogle_cli._exceptions import DecodeError, FilterFailed, OutputClosed
 from pittgoogle_cli.filters.base import Filter, FilterHealth, apply_filters
-from pittgoogle_cli.outputs.base import Render, Sink
+from pittgoogle_cli.outputs.base import Render, Sink, line_render
 from pittgoogle_cli.packets.decode import Decoder
 from pittgoogle_cli.packets.models import Alert, Counts, Message, SchemaInfo
 
@@ -35,13 +35,15 @@ class Engine:
     fails (the dead-letter folder, or an error line for a local file). ``many``: a
     message may hold several alerts (a local Avro file), each its own alert. ``check``
     sees each alert's schema before the filters do (``--where``/``--fields`` paths): its
-    ``ConfigError`` stops everything, with nothing of the batch acked. ``render``: each
-    kept alert is rendered at once and handed on as its line (``as_line``), for a sink
-    that writes ``line_of`` each alert: the decoded record (750 to 4,500 Python objects,
-    80 to 280 KB, for the shipped ZTF alerts) is then freed before the next message is
-    decoded, which reuses that memory while it is in the CPU's cache, instead of a slice's
-    25 records (~4 MB, more than a core's 1 MiB L2 cache here) waiting for the writer:
-    ~15% less CPU an alert (README "Speed")."""
+    ``ConfigError`` stops everything, with nothing of the batch acked.
+
+    For a sink that writes lines (``outputs.base.line_render``: ``build.open_output``'s
+    JSON lines), each kept alert is rendered at once and handed on as its line
+    (``as_line``): the decoded record (750 to 4,500 Python objects, 80 to 280 KB, for the
+    shipped ZTF alerts) is then freed before the next message is decoded, which reuses
+    that memory while it is in the CPU's cache, instead of a slice's 25 records (~4 MB,
+    more than a core's 1 MiB L2 cache here) waiting for the writer: ~15% less CPU an
+    alert (README "Speed")."""
 
     def __init__(
         self,
@@ -52,10 +54,8 @@ class Engine:
         *,
         many: bool = False,
         check: Callable[[SchemaInfo], None] | None = None,
-        render: Render | None = None,
     ) -> None:
         self.decoder, self.filters, self.counts = decoder, filters, counts
-        self._render = render
         self._reject, self._many = reject, many
         self._check = check or (lambda schema: None)
         self.health = FilterHealth()
@@ -94,7 +94,9 @@ class Engine:
         stopped: Callable[[], bool],
         at: int,
     ) -> int:
-        processed = await self.process(messages, room=room, stopped=stopped)
+        processed = await self.process(
+            messages, room=room, stopped=stopped, render=line_render(sink)
+        )
         kept = [alert for _, alert in processed.kept]
         if kept:
             try:
@@ -113,22 +115,25 @@ class Engine:
         *,
         room: int | None = None,
         stopped: Callable[[], bool] = lambda: False,
+        render: Render | None = None,
     ) -> Processed:
-        """Decode and filter until ``room`` alerts are kept or ``stopped()``."""
+        """Decode and filter until ``room`` alerts are kept or ``stopped()``; with
+        ``render``, each kept alert is its line (``as_line``)."""
         kept: list[tuple[int, Alert]] = []
         handled = 0
         for index, message in enumerate(messages):
             if stopped() or (room is not None and len(kept) >= room):
                 break
-            for alert in await self._alerts(message):
+            for alert in await self._alerts(message, render):
                 kept.append((index, alert))
             handled += 1
             if index % 16 == 15:
                 await anyio.lowlevel.checkpoint()  # let pull replies in while we decode
         return Processed(kept, handled)
 
-    async def _alerts(self, message: Message) -> list[Alert]:
-        """The alerts of one message that the filters keep; failures set aside."""
+    async def _alerts(self, message: Message, render: Render | None = None) -> list[Alert]:
+        """The alerts of one message that the filters keep (as lines, with ``render``);
+        failures set aside."""
         try:
             decoded = self._decode(message)
         except DecodeError as exc:
@@ -145,8 +150,8 @@ class Engine:
                 continue
             if found is None:
                 self.counts.filtered += 1
-            elif self._render is not None:
-                kept.append(as_line(message, self._render(found)))
+            elif render is not None:
+                kept.append(as_line(message, render(found)))
             else:
                 kept.append(found)
         return kept

@@ -26,27 +26,21 @@ from pittgoogle_cli.shapes.shape import make_renderer
 if TYPE_CHECKING:
     from pittgoogle_cli.engine.workers import WorkerEngine
 
-__all__ = [
-    "decoder",
-    "engine",
-    "file_engine",
-    "filters",
-    "open_output",
-    "path_check",
-    "renders_early",
-    "started",
-]
+__all__ = ["decoder", "engine", "file_engine", "filters", "open_output", "path_check", "started"]
 
 
 def open_output(
     settings: DecodeSettings, out: str | Path | None = None, *, acked: bool = True
 ) -> Sink:
     """The sink for ``out`` (default: ``settings.out``) and ``settings.format``. ``acked``:
-    what is written will be acked, so on a pipe a line counts only once it was read. Where
-    ``renders_early``, the sink writes the lines the engine made (give it ``early=True``)."""
-    target = _target(settings, out)
+    what is written will be acked, so on a pipe a line counts only once it was read.
+
+    A JSON-lines output (stdout, FILE.jsonl, FILE.jsonl.gz, ``--format tom``) without
+    ``--cutouts DIR`` writes each alert as the line the engine made of it: the sink says
+    so (``outputs.base.line_render``) and the engine renders each alert as soon as the
+    filters keep it (``engine.batch``). With ``--workers``, the workers render."""
+    target = str(out if out is not None else settings.out or "-")
     shape = settings.shape()
-    render = line_of if renders_early(settings, out) else make_renderer(shape)
     fmt = settings.format
     if fmt == "tom":  # TOM's alerts are JSON lines: say so rather than fill a .sqlite with them
         implied = _implied_format(target)
@@ -56,54 +50,27 @@ def open_output(
                 "use stdout, FILE.jsonl or FILE.jsonl.gz"
             )
         fmt = "jsonl"
+    folder = shape.cutout_folder
+    implied = fmt or (None if target == "-" else _implied_format(target))
+    lines = implied in (None, "jsonl") and folder is None
+    if settings.workers > 1 and not lines:  # refused before anything is made
+        what = f"--format {implied}" if implied not in (None, "jsonl") else "--cutouts DIR"
+        raise ConfigError(
+            f"--workers writes JSON lines (stdout, FILE.jsonl, FILE.jsonl.gz), not {what}: "
+            "drop --workers for it"
+        )
+    shaped = make_renderer(shape)
+    render = line_of if lines else shaped
     if target == "-" and fmt in (None, "jsonl"):
         sink: Sink = stdout_sink(render) if acked else JsonLinesSink(render)
     else:
         from pittgoogle_cli.outputs.choose import open_sink
 
         sink = open_sink(target, fmt, render)
-    sink = GuardedSink(sink, "stdout" if target == "-" else target)
-    folder = shape.cutout_folder
-    if settings.workers > 1:
-        _check_workers_output(target, fmt, folder)
+    sink = GuardedSink(sink, "stdout" if target == "-" else target, lines=shaped if lines else None)
     if folder is not None:
         sink = GuardedSink(CutoutFolderSink(folder, sink), f"cutouts to {folder}")
     return sink
-
-
-def renders_early(settings: DecodeSettings, out: str | Path | None = None) -> bool:
-    """Whether the output for ``out`` takes each alert as the JSON line the engine made of
-    it (``batch.as_line``): JSON lines (stdout, FILE.jsonl, FILE.jsonl.gz, ``--format
-    tom``) with no ``--cutouts``; and always with ``--workers``, which render in the
-    workers."""
-    if settings.workers > 1:
-        return True
-    fmt = "jsonl" if settings.format == "tom" else settings.format
-    return _lines_only(_target(settings, out), fmt, settings.shape().cutout_folder)
-
-
-def _target(settings: DecodeSettings, out: str | Path | None) -> str:
-    return str(out if out is not None else settings.out or "-")
-
-
-def _lines_only(target: str, fmt: str | None, folder: Path | None) -> bool:
-    """The output is JSON lines and nothing else of the alert (no cutout files)."""
-    return _format_of(target, fmt) in (None, "jsonl") and folder is None
-
-
-def _format_of(target: str, fmt: str | None) -> str | None:
-    return fmt or (None if target == "-" else _implied_format(target))
-
-
-def _check_workers_output(target: str, fmt: str | None, folder: Path | None) -> None:
-    """Workers hand back JSON lines, which only JSON-lines outputs can take as they are."""
-    if not _lines_only(target, fmt, folder):
-        implied = _format_of(target, fmt)
-        what = f"--format {implied}" if implied not in (None, "jsonl") else "--cutouts DIR"
-        raise ConfigError(
-            f"--workers writes JSON lines (stdout, FILE.jsonl, FILE.jsonl.gz), not {what}: "
-            "drop --workers for it"
-        )
 
 
 def engine(
@@ -114,12 +81,10 @@ def engine(
     many: bool = False,
     check: PathCheck | None = None,
     parts: tuple[Decoder, list[Filter]] | None = None,
-    early: bool = False,
 ) -> Engine | WorkerEngine:
     """The engine ``settings.workers`` asks for: in this process (with ``parts``, the
     decoder and filters, if built already), or a pool of workers (started by ``started``;
-    each builds its own). ``early``: it renders each kept alert itself, for an output
-    that ``renders_early``."""
+    each builds its own)."""
     if settings.workers > 1:
         from pittgoogle_cli.engine.workers import WorkerEngine
 
@@ -127,8 +92,7 @@ def engine(
     if settings.workers < 1:
         raise ConfigError(f"--workers takes 1 or more, not {settings.workers}")
     the_decoder, the_filters = parts or (decoder(settings), filters(settings))
-    render = make_renderer(settings.shape()) if early else None
-    return Engine(the_decoder, the_filters, reject, counts, many=many, check=check, render=render)
+    return Engine(the_decoder, the_filters, reject, counts, many=many, check=check)
 
 
 @asynccontextmanager
@@ -154,10 +118,8 @@ def _implied_format(target: str) -> str | None:
         return None
 
 
-def file_engine(
-    settings: DecodeSettings, reject: Reject, counts: Counts, *, early: bool = False
-) -> Engine | WorkerEngine:
+def file_engine(settings: DecodeSettings, reject: Reject, counts: Counts) -> Engine | WorkerEngine:
     """The engine of local files (``pgb decode``, dead-letter replay): decoder, filters and
-    path check from ``settings``, several alerts per message allowed, ``early`` as
-    ``engine``'s; run it in ``started``."""
-    return engine(settings, reject, counts, many=True, check=path_check(settings), early=early)
+    path check from ``settings``, several alerts per message allowed; run it in
+    ``started``."""
+    return engine(settings, reject, counts, many=True, check=path_check(settings))

@@ -104,8 +104,7 @@ async def replay(
         failed.add(str(origin))
         DeadLetterFolder(root, origin.parent.name).put(message, error)  # the new reason
 
-    early = build.renders_early(settings, out)
-    engine = build.file_engine(settings, reject, counts, early=early)
+    engine = build.file_engine(settings, reject, counts)
     kept = list(dead_letters(root, subscription))
     sink = build.open_output(settings, out, acked=False)
     async with build.started(engine):

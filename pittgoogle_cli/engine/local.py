@@ -125,8 +125,7 @@ async def decode_files(
     def reject(message: Message, error: Exception) -> None:
         report(getattr(message, "origin", "") or message.message_id, error)
 
-    early = build.renders_early(settings, out)
-    engine = build.file_engine(settings, reject, counts, early=early)
+    engine = build.file_engine(settings, reject, counts)
     sources = list(expand(paths, lambda folder: notice(f"no alert files in {folder}")))
     if not sources:
         return outcome

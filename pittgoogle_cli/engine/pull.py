@@ -28,7 +28,7 @@ from pittgoogle_cli.engine import build
 from pittgoogle_cli.engine.batch import Engine
 from pittgoogle_cli.engine.connect import Connection, connect
 from pittgoogle_cli.engine.settings import PullOutcome, PullSettings
-from pittgoogle_cli.outputs.base import Sink, until_reader_gone
+from pittgoogle_cli.outputs.base import WORKERS_NEED_LINES, Sink, until_reader_gone
 from pittgoogle_cli.outputs.dead_letter import DeadLetterFolder, default_dead_letter_dir
 from pittgoogle_cli.packets.models import Alert, Counts
 from pittgoogle_cli.pubsub.sequential import SequentialStream
@@ -67,17 +67,16 @@ async def pull(
     parts = build.decoder(settings), build.filters(settings)  # their errors before a pull
     if out is None and settings.out is None:
         out = config.text("out")
-    owned = not isinstance(out, Sink)  # a Sink of yours takes the alerts, not their lines
+    owned = not isinstance(out, Sink)
+    if not owned and settings.workers > 1:  # before anything is pulled
+        raise ConfigError(WORKERS_NEED_LINES)
     sink = out if isinstance(out, Sink) else build.open_output(settings, out)
-    early = not isinstance(out, Sink) and build.renders_early(settings, out)
     try:
         async with _stream(settings, on_notice) as (connection, stream):
             folder = _dead_letters(settings, connection)
             outcome = PullOutcome(stream.counts, dead_letter_folder=folder.folder)
             check = build.path_check(settings)
-            chosen = build.engine(
-                settings, folder.put, stream.counts, check=check, parts=parts, early=early
-            )
+            chosen = build.engine(settings, folder.put, stream.counts, check=check, parts=parts)
             async with build.started(chosen) as engine:
                 with monitor(stream) if monitor is not None else nullcontext():
                     await _run(stream, engine, sink, settings, outcome, handle_signals)

@@ -33,7 +33,7 @@ from pittgoogle_cli._exceptions import ConfigError, OutputClosed, PgbError
 from pittgoogle_cli.engine.batch import SLICE, Engine, Reject, as_line
 from pittgoogle_cli.engine.loop import loop_factory
 from pittgoogle_cli.engine.settings import DecodeSettings
-from pittgoogle_cli.outputs.base import Sink
+from pittgoogle_cli.outputs.base import WORKERS_NEED_LINES, Sink, line_render
 from pittgoogle_cli.packets.models import Alert, Counts, LocalMessage, Message
 
 MAX_WORKERS = 64
@@ -114,7 +114,7 @@ def _ready() -> bool:
 
 class WorkerEngine:
     """``Engine``'s ``handle`` over a pool of ``workers`` processes. Its sink must write
-    each alert's ``data`` as its line (``build.open_output`` with ``settings.workers`` > 1)."""
+    lines (``outputs.base.line_render``: ``build.open_output``'s JSON lines)."""
 
     def __init__(
         self,
@@ -153,6 +153,8 @@ class WorkerEngine:
     ) -> int:
         """As ``Engine.handle``: write what is kept, then say how many messages from the
         start of the batch may be acked."""
+        if line_render(sink) is None:
+            raise ConfigError(WORKERS_NEED_LINES)
         slices = [messages[i : i + SLICE] for i in range(0, len(messages), SLICE)]
         futures = [self._pool.submit(_process, [_envelope(m) for m in s]) for s in slices]
         handled = 0

@@ -96,12 +96,28 @@ def _write_error(exc: BaseException) -> OSError | sqlite3.Error | None:
     return None
 
 
-class GuardedSink:
-    """A sink whose write errors say which output failed and why (``OutputFailed``)."""
+# --workers with an output that is not pgb's JSON lines (``line_render`` is None).
+WORKERS_NEED_LINES = (
+    "--workers hands on JSON lines, and this output takes whole alerts (a sink of your "
+    "own): drop --workers for it"
+)
 
-    def __init__(self, inner: Sink, target: str) -> None:
+
+def line_render(sink: Sink) -> Render | None:
+    """How the alerts given to ``sink`` must be rendered before, if it writes lines the
+    engine made (``GuardedSink``'s ``lines``); None for a sink that takes whole alerts."""
+    return sink.lines if isinstance(sink, GuardedSink) else None
+
+
+class GuardedSink:
+    """A sink whose write errors say which output failed and why (``OutputFailed``).
+    ``lines``: ``inner`` writes each alert as the line this function made of it, which the
+    alert carries in its ``data`` (``engine.batch.as_line``), not the alert itself."""
+
+    def __init__(self, inner: Sink, target: str, *, lines: Render | None = None) -> None:
         self.inner = inner
         self.target = target
+        self.lines = lines
 
     async def write(self, alerts: Sequence[Alert]) -> None:
         with writing(self.target):

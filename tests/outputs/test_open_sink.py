@@ -8,10 +8,11 @@ import sys
 import anyio
 import pytest
 
-from pittgoogle_cli import ConfigError, DecodeSettings
+from pittgoogle_cli import Alert, ConfigError, Decoder, DecodeSettings, decode_files
 from pittgoogle_cli.engine import build
 from pittgoogle_cli.engine.batch import as_line
 from pittgoogle_cli.outputs.avro import AvroFolderSink
+from pittgoogle_cli.outputs.base import line_render
 from pittgoogle_cli.outputs.choose import open_sink, output_format
 from pittgoogle_cli.outputs.jsonl import JsonLinesFileSink, JsonLinesSink
 from pittgoogle_cli.outputs.jsonl_gz import GzipJsonLinesSink
@@ -19,6 +20,9 @@ from pittgoogle_cli.outputs.parquet import ParquetDatasetSink
 from pittgoogle_cli.outputs.sqlite import SqliteSink
 from pittgoogle_cli.packets.models import LocalMessage
 from pittgoogle_cli.shapes.render import render_alert
+from pittgoogle_cli.shapes.shape import make_renderer
+
+from ..conftest import ZTF_FILES
 
 
 @pytest.mark.parametrize(
@@ -137,18 +141,47 @@ def test_an_output_in_a_missing_folder_is_refused_whatever_its_kind(tmp_path, na
     ],
 )
 def test_only_json_lines_outputs_take_the_engines_lines(tmp_path, out, given, lines):
-    """``renders_early`` tells the engine what ``open_output`` built: a JSON-lines output
-    writes the line the engine made of each alert as it is; the others get whole alerts."""
+    """A JSON-lines output says how the engine must render (``line_render``) and writes
+    the line the engine made of each alert as it is; the others take whole alerts."""
     if "cutouts" in given:
         given = {"cutouts": tmp_path / given["cutouts"]}
-    settings = DecodeSettings(**given)
     target = f"{tmp_path}/{out}" if out else None
-    assert build.renders_early(settings, target) is lines
-    if lines and target is not None:
-        sink = build.open_output(settings, target, acked=False)
-        anyio.run(sink.write, [as_line(LocalMessage(b""), b'{"made": "by the engine"}\n')])
+    sink = build.open_output(DecodeSettings(**given), target, acked=False)
+    try:
+        assert (line_render(sink) is not None) is lines
+        if lines:
+            anyio.run(sink.write, [as_line(LocalMessage(b""), b'{"made": "by the engine"}\n')])
+    finally:
         anyio.run(sink.aclose)
+    if lines and target is not None:
         written = (tmp_path / out).read_bytes()
         if out.endswith(".gz"):
             written = gzip.decompress(written)
         assert written == b'{"made": "by the engine"}\n'
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        {},
+        {"envelope": True},
+        {"int64_as_string": True},
+        {"fields": "objectId,candidate.magpsf,prv_candidates[].jd"},
+        {"lite": True},
+        {"format": "tom"},
+        {"cutouts": "drop"},
+    ],
+)
+def test_the_engine_renders_each_shape_as_the_output_would(tmp_path, given):
+    """``pgb decode`` to a .jsonl, where the engine renders each alert: the lines are
+    those of the shape's own renderer, applied to each decoded alert."""
+    files = list(ZTF_FILES)
+    settings = DecodeSettings(**given)
+    out = tmp_path / "alerts.jsonl"
+    anyio.run(lambda: decode_files(files, settings, out=out))
+    render, decoder = make_renderer(settings.shape()), Decoder()
+    expected = []
+    for path in files:
+        record, schema = decoder.decode(path.read_bytes())
+        expected.append(render(Alert(record, path.name, "", {}, path.read_bytes(), schema)))
+    assert out.read_bytes() == b"".join(expected)
