@@ -28,6 +28,12 @@ _EARLY = [s for s, default in _DEFAULTS.items() if signal.getsignal(s) is defaul
 for _signum in _EARLY:
     signal.signal(_signum, _stopped)
 
+# httpx imports its own command line (click, rich, pygments' lexers: ~100 ms, a quarter of a
+# short pull's CPU) when those are installed, and typer brings them. pgb never runs httpx's
+# command; with this, ``from ._main import main`` fails and httpx defines a stand-in, as it
+# does when they are missing. Only pgb's CLI does this: importing the library does not.
+sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
+
 from pittgoogle_cli.cli import (  # noqa: E402
     auth,  # noqa: F401  (each module registers its commands)
     config,  # noqa: F401

@@ -5,13 +5,13 @@ The exit codes are listed in ``cli.py`` and the README; each error class carries
 
 from __future__ import annotations
 
+import functools
 import sys
 import warnings
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
-from rich.console import Console
 
 from pittgoogle_cli import __version__, config
 from pittgoogle_cli._exceptions import OutputClosed, PgbError
@@ -19,6 +19,8 @@ from pittgoogle_cli.cli.help import PgbTyper
 
 if sys.version_info < (3, 11):
     from exceptiongroup import BaseExceptionGroup
+if TYPE_CHECKING:
+    from rich.console import Console
 
 app = PgbTyper(
     name="pgb",
@@ -28,7 +30,6 @@ app = PgbTyper(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
-stderr = Console(stderr=True, highlight=False)
 T = TypeVar("T")
 
 _state = {"debug": False}
@@ -66,9 +67,28 @@ def _warning(message: Warning | str, *args: object, **kwargs: object) -> None:
     say(f"warning: {message}")
 
 
+@functools.cache
+def stderr() -> Console:
+    """stderr as rich draws on it (the live progress line, tracebacks), made on first use:
+    importing rich is ~50 ms of a start that a quiet pull need not spend."""
+    from rich.console import Console
+
+    return Console(stderr=True, highlight=False)
+
+
+def tell(message: str) -> None:
+    """``message`` on stderr, as it is: through rich's console once there is one (a live
+    progress line stays whole beneath it), else written plainly."""
+    if stderr.cache_info().currsize:
+        stderr().print(message, markup=False, soft_wrap=True)
+    else:
+        sys.stderr.write(f"{message}\n")
+        sys.stderr.flush()
+
+
 def say(message: str) -> None:
     """The one way pgb tells the user something: ``pgb: message`` on stderr."""
-    stderr.print(f"pgb: {message}", markup=False, soft_wrap=True)
+    tell(f"pgb: {message}")
 
 
 def table(rows: list[list[str]]) -> None:
@@ -106,7 +126,7 @@ def run(main: Callable[[], Awaitable[T]]) -> T:
         if error is None:
             raise
         if _state["debug"]:
-            stderr.print_exception(show_locals=False)
+            stderr().print_exception(show_locals=False)
         if isinstance(error, OutputClosed):
             raise typer.Exit(error.exit_code) from None
         fail(str(error), error.exit_code)

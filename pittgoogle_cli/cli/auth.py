@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Annotated
 import orjson
 import typer
 
-from pittgoogle_cli.cli.app import app, run, say, stderr
+from pittgoogle_cli.cli.app import app, run, say, tell
 from pittgoogle_cli.cli.help import PgbTyper
 from pittgoogle_cli.cli.options import CredentialsOption, ProjectOption
 
@@ -28,11 +28,6 @@ auth_app = PgbTyper(
     no_args_is_help=True,
 )
 app.add_typer(auth_app)
-
-
-# Shared with the commands that call Google (pull, query): defined once, here.
-def _tell(message: str) -> None:
-    stderr.print(message, markup=False, soft_wrap=True)
 
 
 @auth_app.command()
@@ -60,7 +55,7 @@ def login(
         import webbrowser  # 30 ms of imports that only a login needs
 
         opener = None if no_browser else webbrowser.open
-        return await oauth_login.login(client, open_browser=opener, tell=_tell, port=port)
+        return await oauth_login.login(client, open_browser=opener, tell=tell, port=port)
 
     done = run(main)
     say(f"logged in as {done.account or 'an unknown account'}; saved in {done.user.path}")
@@ -100,13 +95,13 @@ def _show(found: AuthStatus, as_json: bool) -> None:
         typer.echo(orjson.dumps(shown).decode())
     else:
         for line in status_lines(found):
-            _tell(line)
+            tell(line)
     if found.error is not None and found.emulators:
         for line in emulator_lines(found):
             say(line)
     elif found.emulators and not as_json:
         for line in emulator_lines(found):
-            _tell(f"note:    {line}")
+            tell(f"note:    {line}")
 
 
 def status_lines(found: AuthStatus) -> list[str]:

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import signal
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 
 from pittgoogle_cli import config
 from pittgoogle_cli.cli import options as opt
@@ -137,18 +137,16 @@ def pull(
 
 
 async def _pull(make_settings: Callable[[], PullSettings], quiet: bool) -> PullOutcome:
-    from pittgoogle_cli.cli.progress import live_progress
-    from pittgoogle_cli.engine.pull import pull
+    from pittgoogle_cli.engine.pull import Monitor, pull
 
-    console = stderr if not quiet else Console(quiet=True)
     settings = make_settings()  # inside run(): a bad --where or --out is a `pgb: ...` line
-    on_stdout = str(settings.out or config.text("out") or "-") == "-"  # as pull() resolves it
-    return await pull(
-        settings,
-        handle_signals=True,
-        on_notice=say,
-        monitor=lambda progress: live_progress(progress, console, data_on_stdout=on_stdout),
-    )
+    monitor: Monitor | None = None  # --quiet: no live line, and rich is never loaded
+    if not quiet:
+        from pittgoogle_cli.cli.progress import live_progress
+
+        on_stdout = str(settings.out or config.text("out") or "-") == "-"  # as pull() has it
+        monitor = partial(live_progress, console=stderr(), data_on_stdout=on_stdout)
+    return await pull(settings, handle_signals=True, on_notice=say, monitor=monitor)
 
 
 def _report(outcome: PullOutcome, quiet: bool) -> None:
