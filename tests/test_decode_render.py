@@ -100,6 +100,18 @@ def test_json_lines_are_lossless_and_jq_safe(ztf_payloads):
     assert pybase64.b64decode(stamp) == record["cutoutScience"]["stampData"]
 
 
+def test_a_record_with_keys_that_are_not_strings_still_renders(ztf_payloads):
+    """A filter's own record may key a dict by number; its line has them as strings, and
+    anything JSON has no form for is still refused."""
+    record, _ = Decoder().decode(ztf_payloads[0])
+    record["bands"] = {1: "g", 2: "r", None: "?"}
+    back = orjson.loads(render_line(record))
+    assert back["bands"] == {"1": "g", "2": "r", "null": "?"}
+    assert back["candid"] == record["candid"] and back["cutoutScience"]["stampData"]
+    with pytest.raises(TypeError, match="object"):
+        render_line({"when": object()})
+
+
 def test_names_short_and_full():
     assert (
         subscription_name("ztf-loop", "my-proj").path == "projects/my-proj/subscriptions/ztf-loop"
