@@ -28,7 +28,11 @@ credentials: request headers are not part of any message here.
 
 from __future__ import annotations
 
+import sys
 from typing import ClassVar
+
+if sys.version_info < (3, 11):
+    from exceptiongroup import BaseExceptionGroup
 
 
 class PgbError(Exception):
@@ -169,3 +173,17 @@ def error_class_for_status(status: int) -> type[ApiError]:
     if status >= 500:
         return ServerError
     return _BY_STATUS.get(status, BadRequest if 400 <= status < 500 else ApiError)
+
+
+def sole_error(group: BaseExceptionGroup[BaseException]) -> BaseException | None:
+    """The one exception inside anyio's task groups' wrapping, however deep, or None when
+    they hold more than one: a library caller's ``except NotFound`` should see it plainly."""
+    leaves: list[BaseException] = []
+    pending: list[BaseException] = [group]
+    while pending and len(leaves) < 2:
+        exc = pending.pop()
+        if isinstance(exc, BaseExceptionGroup):
+            pending.extend(exc.exceptions)
+        else:
+            leaves.append(exc)
+    return leaves[0] if len(leaves) == 1 and not pending else None

@@ -218,6 +218,21 @@ def test_workers_refuse_a_sink_of_the_callers_own(channel: Channel, ztf_payloads
     assert len(channel.drain_ids()) == 3
 
 
+def test_an_error_inside_a_running_pull_reaches_the_caller_as_itself(
+    channel: Channel, ztf_payloads, tmp_path
+):
+    """A field the alerts do not have is found once they arrive, inside the pull's task
+    groups: the caller's ``except ConfigError`` still catches it (not an ExceptionGroup),
+    and what was pulled stays in the subscription."""
+    channel.publish(ztf_payloads[:3])
+    out = tmp_path / "x.jsonl"
+    with pytest.raises(pgb.ConfigError, match=r"no field candidate\.nosuch") as caught:
+        pgb.pull_sync(settings_for(channel, where="candidate.nosuch > 1"), out=out)
+    assert type(caught.value) is pgb.ConfigError
+    assert not out.exists() or out.read_bytes() == b""
+    assert len(channel.drain_ids()) == 3
+
+
 class Stop(BaseException):
     """Stands for a Ctrl-C or a cancel in the middle of fetch()."""
 

@@ -15,6 +15,7 @@ outage (``AlertStream.hurry``).
 from __future__ import annotations
 
 import signal
+import sys
 from collections.abc import AsyncGenerator, AsyncIterator, Callable
 from contextlib import AbstractContextManager, aclosing, asynccontextmanager, nullcontext
 from pathlib import Path
@@ -23,7 +24,7 @@ from typing import TYPE_CHECKING, Protocol
 import anyio
 
 from pittgoogle_cli import config
-from pittgoogle_cli._exceptions import ConfigError, OutputClosed
+from pittgoogle_cli._exceptions import ConfigError, OutputClosed, sole_error
 from pittgoogle_cli.engine import build
 from pittgoogle_cli.engine.batch import Engine
 from pittgoogle_cli.engine.connect import Connection, connect
@@ -33,6 +34,9 @@ from pittgoogle_cli.outputs.dead_letter import DeadLetterFolder, default_dead_le
 from pittgoogle_cli.packets.models import Alert, Counts
 from pittgoogle_cli.pubsub.sequential import SequentialStream
 from pittgoogle_cli.pubsub.stream import AlertStream
+
+if sys.version_info < (3, 11):
+    from exceptiongroup import BaseExceptionGroup
 
 if TYPE_CHECKING:
     from pittgoogle_cli.engine.workers import WorkerEngine
@@ -80,6 +84,11 @@ async def pull(
             async with build.started(chosen) as engine:
                 with monitor(stream) if monitor is not None else nullcontext():
                     await _run(stream, engine, sink, settings, outcome, handle_signals)
+    except BaseExceptionGroup as group:  # one error (a bad --where path): raised as itself
+        error = sole_error(group)
+        if error is None:
+            raise
+        raise error from None
     finally:
         if owned:
             await sink.aclose()
