@@ -233,6 +233,19 @@ def test_an_error_inside_a_running_pull_reaches_the_caller_as_itself(
     assert len(channel.drain_ids()) == 3
 
 
+def test_a_broken_filter_reaches_the_caller_with_its_own_error_as_the_cause(
+    channel: Channel, ztf_payloads
+):
+    channel.publish(ztf_payloads * 2)  # broken once it raised on each of the first 10
+
+    def broken(alert: dict[str, Any]) -> dict[str, Any]:
+        raise KeyError("magnitude")
+
+    with pytest.raises(pgb.FilterBroken, match="raised on each of the first 10") as caught:
+        pgb.pull_sync(settings_for(channel, filters=[broken]))
+    assert isinstance(caught.value.__cause__, KeyError)  # what --debug and the caller see
+
+
 class Stop(BaseException):
     """Stands for a Ctrl-C or a cancel in the middle of fetch()."""
 

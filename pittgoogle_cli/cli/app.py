@@ -80,7 +80,7 @@ def tell(message: str) -> None:
     """``message`` on stderr, as it is: through rich's console once there is one (a live
     progress line stays whole beneath it), else written plainly."""
     if stderr.cache_info().currsize:
-        stderr().print(message, markup=False, soft_wrap=True)
+        stderr().print(message, markup=False, emoji=False, soft_wrap=True)
     else:
         sys.stderr.write(f"{message}\n")
         sys.stderr.flush()

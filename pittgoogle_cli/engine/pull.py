@@ -75,6 +75,7 @@ async def pull(
     if not owned and settings.workers > 1:  # before anything is pulled
         raise ConfigError(WORKERS_NEED_LINES)
     sink = out if isinstance(out, Sink) else build.open_output(settings, out)
+    error: BaseException | None = None
     try:
         async with _stream(settings, on_notice) as (connection, stream):
             folder = _dead_letters(settings, connection)
@@ -88,10 +89,11 @@ async def pull(
         error = sole_error(group)
         if error is None:
             raise
-        raise error from None
     finally:
         if owned:
             await sink.aclose()
+    if error is not None:  # out here, its own cause (a broken filter's error) stays with it
+        raise error
     return outcome
 
 

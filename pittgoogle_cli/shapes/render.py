@@ -4,7 +4,7 @@ Lossless and jq-safe: bytes (FITS cutouts) become base64 strings, NaN and infini
 become null (orjson's behaviour), 64-bit integers such as ZTF's ``candid`` are written
 exactly. Avro timestamps (LSST's ``timestamp-micros`` fields), datetimes once decoded, are
 written in ISO 8601 with their UTC offset (``2024-05-01T12:00:00.123456+00:00``). orjson
-renders a ZTF alert in ~20 us where ``json.dumps`` takes ~260 us.
+renders a ZTF alert in ~40-60 us where ``json.dumps`` and base64 take ~1,100 us.
 """
 
 from __future__ import annotations
@@ -44,7 +44,8 @@ def render_line(value: Any) -> bytes:
     try:
         return orjson.dumps(value, default=_default, option=_OPTIONS)
     except orjson.JSONEncodeError:
-        return orjson.dumps(value, default=_default, option=_ANY_KEYS)
+        pass  # out of the handler: an error the second try raises is not chained to this one
+    return orjson.dumps(value, default=_default, option=_ANY_KEYS)
 
 
 def envelope(alert: Alert) -> dict[str, Any]:
