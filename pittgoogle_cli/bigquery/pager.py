@@ -17,7 +17,7 @@ import anyio
 from anyio.abc import TaskGroup
 from anyio.streams.memory import MemoryObjectReceiveStream, MemoryObjectSendStream
 
-from pittgoogle_cli._exceptions import MalformedReply, PgbError
+from pittgoogle_cli._exceptions import MalformedReply, PgbError, sole_error
 from pittgoogle_cli.bigquery.rest import JobReference, QueryReply, job_error
 from pittgoogle_cli.bigquery.rows import Field, RowConverter, row_converter
 from pittgoogle_cli.bigquery.sql import Query
@@ -174,9 +174,10 @@ class QueryResult:
         try:
             return await self._group.__aexit__(kind, exc, tb)
         except BaseExceptionGroup as group:
-            if len(group.exceptions) == 1:  # the one error, not anyio's wrapping of it
-                raise group.exceptions[0] from None
-            raise
+            error = sole_error(group)  # the one error, not anyio's wrapping of it
+            if error is None:
+                raise
+        raise error  # out of the handler: the error keeps its own cause
 
     async def __aiter__(self) -> AsyncIterator[dict[str, Any]]:
         async for page in self.pages():
