@@ -13,6 +13,7 @@ Each setting resolves in this order, the first that is set winning: a command's 
 environment (``PGB_PROJECT``, ``GOOGLE_CLOUD_PROJECT``, ...), the named profile, the top
 of the file, pgb's default. Schema folders add up instead: the flag's first, then the rest.
 The older tables ``[oauth] client_id/client_secret`` and ``[decode] schema_dirs`` still work.
+Writing the file (``pgb config set``) is ``config_write``'s.
 """
 
 from __future__ import annotations
@@ -134,7 +135,7 @@ def resolve(key: str, flag: Any = None, *, flag_name: str | None = None) -> Reso
         return Resolved(key, flag, flag_name or f"--{key.replace('_', '-')}")
     for name in setting.env:
         if raw := os.environ.get(name):
-            return Resolved(key, _from_env(setting, raw), f"${name}")
+            return Resolved(key, as_given(setting, raw), f"${name}")
     document = _document()
     profile = active_profile()
     if profile is not None:
@@ -185,36 +186,6 @@ def read_table(name: str) -> dict[str, Any]:
     if not isinstance(table, dict):
         raise ConfigError(f"{config_path()}: [{name}] must be a table")
     return table
-
-
-def set_value(key: str, raw: str, *, profile: str | None = None) -> Path:
-    """Write ``key = raw`` at the top of the file, or in ``[profiles.PROFILE]``, keeping
-    the file's comments; created 0600, as it may hold a secret."""
-    import tomlkit  # only here: reading needs no more than tomllib
-
-    if key not in SETTINGS:
-        raise ConfigError(f"no setting {key!r}{_did_you_mean(key, SETTINGS)}")
-    parsed = _from_env(SETTINGS[key], raw)
-    stored: Any = [str(p) for p in parsed] if isinstance(parsed, tuple) else str(raw)
-    path = config_path()
-    try:
-        document = tomlkit.parse(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        document = tomlkit.document()
-    except (OSError, ValueError):
-        raise ConfigError(f"cannot read {path}: it is not valid TOML") from None
-    if profile is None:
-        document[key] = stored
-    else:
-        tables = document.setdefault("profiles", tomlkit.table(is_super_table=True))
-        tables.setdefault(profile, tomlkit.table())[key] = stored
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as file:
-        file.write(tomlkit.dumps(document))
-    if SETTINGS[key].secret:
-        path.chmod(0o600)
-    return path
 
 
 _cache: dict[str, Any] = {"stamp": None, "document": {}}
@@ -279,18 +250,20 @@ def _warn_unknown(path: Path, document: dict[str, Any]) -> None:
     for key in unknown:
         last = key.rsplit(".", 1)[-1]
         warnings.warn(
-            f"{path}: unknown key {key!r} ignored{_did_you_mean(last, SETTINGS)}",
+            f"{path}: unknown key {key!r} ignored{did_you_mean(last, SETTINGS)}",
             UserWarning,
             stacklevel=3,
         )
 
 
-def _did_you_mean(key: str, known: dict[str, Setting]) -> str:
+def did_you_mean(key: str, known: dict[str, Setting]) -> str:
+    """`` (did you mean project?)`` for a near miss of a key of ``known``, else ``""``."""
     close = difflib.get_close_matches(key, list(known), n=1)
     return f" (did you mean {close[0]}?)" if close else ""
 
 
-def _from_env(setting: Setting, raw: str) -> Any:
+def as_given(setting: Setting, raw: str) -> Any:
+    """A value given as text (a variable, ``pgb config set``), of its setting's kind."""
     if setting.kind == "paths":
         return tuple(Path(p).expanduser() for p in raw.split(os.pathsep) if p)
     if setting.kind == "path":

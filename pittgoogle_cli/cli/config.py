@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from pittgoogle_cli import config
+from pittgoogle_cli import config, config_write
 from pittgoogle_cli._exceptions import ConfigError
 from pittgoogle_cli.cli import options as opt
 from pittgoogle_cli.cli.app import app, fail, json_lines, say, table
@@ -66,7 +66,7 @@ def set_(
     if value == "-":  # a secret kept out of the shell's history
         value = sys.stdin.readline().strip()
     try:
-        path = config.set_value(key, value, profile=profile)
+        path = config_write.set_value(key, value, profile=profile)
     except ConfigError as exc:
         fail(str(exc), exc.exit_code)
     where = f"[profiles.{profile}]" if profile else "the top"
