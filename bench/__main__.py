@@ -208,6 +208,9 @@ def main(argv: list[str] | None = None) -> int:
         results["summary"]["replay"] = report.summarise(
             mine, args.alerts, args.flat_factor, who(args, contenders.ON_REPLAY)
         )
+        results["summary"]["replay"]["floor"] = report.paired_floor(
+            mine, args.alerts, results["replay_server"]["floor_ms"]
+        )
     results["machine"]["load_at_end"] = os.getloadavg()
     results["runs"] = [r.as_dict() for r in runs]
     args.out.parent.mkdir(parents=True, exist_ok=True)

@@ -3,13 +3,19 @@
     .venv/bin/python -m bench.ab [--alerts 4000] [--runs 8] NAME:SETTING,... NAME:...
 
 Each variant is a name and its settings: ``TREE=REV`` runs pgb as it was at a git revision
-(``bench.cpu``'s trees; ``TREE=.`` is the working tree), any other ``KEY=VALUE`` is set in
-pgb's environment (``MALLOC_MMAP_THRESHOLD_=524288``). The variants run interleaved, round
+(``bench.cpu``'s trees; ``TREE=.`` is the working tree), ``ARG=--flag=value`` is one more
+argument of ``pgb pull`` (repeatable: ``ARG=--concurrency=1``), any other ``KEY=VALUE`` is
+set in pgb's environment (``MALLOC_MMAP_THRESHOLD_=524288``). The variants run interleaved, round
 after round, each on a fresh subscription of ``--alerts`` alerts, timed by GNU
 ``/usr/bin/time`` (user and system time, peak RSS, minor page faults). The replay server
 spends ~0.04 ms of CPU an alert, so it does not compete with pgb for the cores the way the
 emulator does, and system time and faults are steady from run to run where user time is not
 (+-20% on this project's VM): read the medians of many rounds.
+
+``--floor`` runs the in-memory floor (``bench.floor``: parse, decode and render the same
+number of alerts, nothing else) in each round too, and adds each variant's CPU over the
+floor's of the same round, the median of those ratios: paired, so that a slow spell of the
+machine weighs on both sides of a ratio, not on one figure of it.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ import time
 from pathlib import Path
 from statistics import median
 
+from . import floor
 from .replay import ReplayServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,12 +42,14 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--alerts", type=int, default=4000, help="N alerts per run")
     parser.add_argument("--runs", type=int, default=8, help="rounds of every variant")
     parser.add_argument("--data", type=Path, default=ROOT / "tests/data/ztf", help="*.avro")
+    parser.add_argument("--floor", action="store_true", help="the floor in every round too")
     parser.add_argument("variants", nargs="+", metavar="NAME:SETTING,...")
     return parser.parse_args(argv)
 
 
 def variant_env(spec: str) -> tuple[str, dict[str, str]]:
-    """``NAME:TREE=REV,KEY=VALUE`` as its name and the environment it adds."""
+    """``NAME:TREE=REV,ARG=A,KEY=VALUE`` as its name and the environment it adds (its
+    arguments for pgb, NUL-separated, under the key ``ARG``)."""
     name, _, settings = spec.partition(":")
     env: dict[str, str] = {}
     for setting in filter(None, settings.split(",")):
@@ -55,6 +64,8 @@ def variant_env(spec: str) -> tuple[str, dict[str, str]]:
 
                 env["PYTHONPATH"] = str(export_tree(value))
             env["PYTHONSAFEPATH"] = "1"  # else ``-m`` puts the working folder first
+        elif key == "ARG":
+            env["ARG"] = "\0".join(filter(None, [env.get("ARG", ""), value]))
         else:
             env[key] = value
     return name or spec, env
@@ -68,6 +79,8 @@ def run_once(
     out = OUT / f"ab-{tag}.jsonl"
     if out.exists():  # pgb appends: lines already there would be counted as its own
         raise SystemExit(f"bench.ab: {out} exists already: is another bench.ab running?")
+    extra = dict(extra)
+    args = list(filter(None, extra.pop("ARG", "").split("\0")))
     env = {
         **os.environ,
         "PUBSUB_EMULATOR_HOST": host,
@@ -77,7 +90,7 @@ def run_once(
         **extra,
     }
     argv = [str(TIME), "-f", "%U %S %M %R", sys.executable, "-m", "pittgoogle_cli", "pull",
-            f"ab-{tag}", "--until-empty", "--quiet", "--out", str(out)]  # fmt: skip
+            f"ab-{tag}", "--until-empty", "--quiet", "--out", str(out), *args]  # fmt: skip
     started = time.perf_counter()
     done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
     wall = time.perf_counter() - started
@@ -108,9 +121,14 @@ def main(argv: list[str] | None = None) -> int:
     variants = dict(variant_env(spec) for spec in args.variants)
     OUT.mkdir(parents=True, exist_ok=True)
     results: dict[str, list[dict[str, float]]] = {name: [] for name in variants}
+    floors: list[float] = []
     server = ReplayServer(args.data, log=OUT / "replay.log")
     with server as host:
         for run in range(args.runs):
+            if args.floor:
+                floors.append(floor.measure(args.alerts, args.data))
+                print(f"bench.ab: {'floor':<12} run {run}: {floors[-1]:.2f} ms/alert",
+                      file=sys.stderr, flush=True)  # fmt: skip
             for name, extra in variants.items():
                 row = run_once(host, server, extra, args.alerts, f"{run}-{name}")
                 results[name].append(row)
@@ -118,14 +136,19 @@ def main(argv: list[str] | None = None) -> int:
                       f"{row['sys_ms']:.2f} ms/alert, {row['faults']:.0f} faults/alert, "
                       f"RSS {row['rss_mb']:.0f} MB, {row['rate']:.0f}/s",
                       file=sys.stderr, flush=True)  # fmt: skip
+    paired = f" {'x floor':>7}" if floors else ""
     print(f"{'':<12} {'user ms':>8} {'sys ms':>7} {'total':>7} {'faults':>7} {'RSS MB':>7} "
-          f"{'alerts/s':>8}   (medians of {args.runs}; RSS the largest)")  # fmt: skip
+          f"{'alerts/s':>8}{paired}   (medians of {args.runs}; RSS the largest)")  # fmt: skip
     for name, rows in results.items():
-        total = median(r["user_ms"] + r["sys_ms"] for r in rows)
+        totals = [r["user_ms"] + r["sys_ms"] for r in rows]
+        if floors:  # each round's figure over the floor of the same round
+            paired = f" {median(t / f for t, f in zip(totals, floors, strict=True)):7.2f}"
         print(f"{name:<12} {median(r['user_ms'] for r in rows):8.2f} "
-              f"{median(r['sys_ms'] for r in rows):7.2f} {total:7.2f} "
+              f"{median(r['sys_ms'] for r in rows):7.2f} {median(totals):7.2f} "
               f"{median(r['faults'] for r in rows):7.0f} {max(r['rss_mb'] for r in rows):7.0f} "
-              f"{median(r['rate'] for r in rows):8.0f}")  # fmt: skip
+              f"{median(r['rate'] for r in rows):8.0f}{paired}")  # fmt: skip
+    if floors:
+        print(f"{'floor':<12} {'':>8} {'':>7} {median(floors):7.2f}   (its loop only: bench.floor)")
     return 0
 
 

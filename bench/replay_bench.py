@@ -12,7 +12,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from . import contenders
+from . import contenders, floor
 from .harness import ProcStats, RunResult, run_consumer
 from .replay import ReplayServer
 
@@ -80,7 +80,9 @@ def _report(result: RunResult) -> None:
 
 def run_all(args: argparse.Namespace, out_dir: Path) -> tuple[list[RunResult], dict[str, Any]]:
     """Every replay run: an untimed round, ``args.runs`` interleaved rounds, and one
-    round of ``alerts * flat_factor`` alerts; and the server's own figures."""
+    round of ``alerts * flat_factor`` alerts; and the server's own figures, with the
+    in-memory floor's CPU per alert measured at the start of each timed round
+    (``floor_ms``, for ``report.paired_floor``)."""
     runs_dir = out_dir / "runs"
     runs_dir.mkdir(parents=True, exist_ok=True)
     log = out_dir / "replay.log"
@@ -93,7 +95,10 @@ def run_all(args: argparse.Namespace, out_dir: Path) -> tuple[list[RunResult], d
         who = contenders.lineup(contenders.ON_REPLAY, args.pgb_also, args.without)
         for contender in who:
             runs.append(bench.run(contender, args.alerts, 0))
+        floors: list[float] = []
         for run in range(1, args.runs + 1):
+            floors.append(floor.measure(args.alerts, args.data))
+            _say(f"replay floor (bench.floor) run {run}: {floors[-1]:.2f} ms/alert")
             for contender in contenders.interleaved(who, run):
                 runs.append(bench.run(contender, args.alerts, run))
                 time.sleep(0.2)
@@ -101,5 +106,6 @@ def run_all(args: argparse.Namespace, out_dir: Path) -> tuple[list[RunResult], d
             for contender in who:
                 runs.append(bench.run(contender, args.alerts * args.flat_factor, 1))
         stats = ProcStats.of(server.pid)
-        info = {"cpu_s": stats.cpu_s, "rss_mb": stats.rss_mb, "peak_rss_mb": stats.hwm_mb}
+        info: dict[str, Any] = {"cpu_s": stats.cpu_s, "rss_mb": stats.rss_mb}
+        info |= {"peak_rss_mb": stats.hwm_mb, "floor_ms": floors}
     return runs, info

@@ -25,6 +25,7 @@ GOALS = (
     ("emulator", GOOGLE, "first_line_s", 1.0, False),
     ("replay", AIO, "alerts_per_s", 1.5, True),
 )
+FLOOR_GOAL = 1.3  # pgb's CPU per alert over the in-memory floor's (bench.floor)
 
 
 def _stats(runs: list[RunResult]) -> dict[str, Any]:
@@ -94,6 +95,22 @@ def summarise(
     return out
 
 
+def paired_floor(runs: list[RunResult], n: int, floors: list[float]) -> dict[str, Any]:
+    """pgb's CPU per alert over the in-memory floor's of the same round (``bench.floor``,
+    measured at the start of each timed round of ``n`` alerts), the median of those ratios."""
+    pgb = {
+        r.run: 1000 * r.cpu_s / r.alerts
+        for r in runs
+        if r.contender == PGB and r.ok and r.run > 0 and r.alerts == n
+    }
+    ratios = [pgb[run] / ms for run, ms in enumerate(floors, start=1) if run in pgb and ms > 0]
+    return {
+        "rounds_ms": floors,
+        "median_ms": float(median(floors)) if floors else None,
+        "pgb_over_floor": float(median(ratios)) if ratios else None,
+    }
+
+
 def _row(cells: list[str], widths: list[int]) -> str:
     pairs = enumerate(zip(cells, widths, strict=True))
     return "  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in pairs)
@@ -158,6 +175,14 @@ def contest(summary: dict[str, Any], server: str) -> str:
             for c, f in flat.items()
         ]
         parts.append(_grid(["", "alerts", "peak RSS MB", "growth", "alerts/s"], rows))
+    paired = summary.get("floor", {})
+    if paired.get("pgb_over_floor") is not None:
+        parts += [
+            "",
+            f"in-memory floor (bench.floor: one pass over {summary[PGB]['alerts']} alerts, "
+            f"parse + decode + render, at the start of each round): {paired['median_ms']:.2f} "
+            f"ms/alert; pgb's CPU over it, round by round: {paired['pgb_over_floor']:.2f} (median)",
+        ]
     return "\n".join(parts)
 
 
@@ -175,6 +200,11 @@ def goals(results: dict[str, Any]) -> list[str]:
             met = ratio >= goal if at_least else ratio <= goal
             verdict = f"{ratio:.2f} ({'met' if met else 'NOT met'})"
         lines.append(f"  {table_name}: pgb/{peer} {key} {sign} {goal}: {verdict}")
+    paired = results.get("summary", {}).get("replay", {}).get("floor", {}).get("pgb_over_floor")
+    if paired is not None:
+        verdict = "met" if paired <= FLOOR_GOAL else "NOT met"
+        lines.append(f"  replay: pgb/floor cpu_ms_per_alert, paired by round, <= {FLOOR_GOAL}: "
+                     f"{paired:.2f} ({verdict})")  # fmt: skip
     for table_name, summary in results.get("summary", {}).items():
         for variant, ratios in summary.get("ratio_over_pgb", {}).items():
             if "alerts_per_s" in ratios:  # e.g. --workers 2 must beat 1 on the replay server

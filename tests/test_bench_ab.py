@@ -27,3 +27,24 @@ def test_each_variant_is_a_row_of_its_own_figures(capsys: pytest.CaptureFixture[
 def test_a_setting_that_is_not_key_value_is_refused():
     with pytest.raises(SystemExit, match="is not KEY=VALUE"):
         ab.variant_env("odd:TREE")
+
+
+def test_with_the_floor_each_variant_is_also_its_cpu_over_the_floor_of_its_round(
+    capsys: pytest.CaptureFixture[str],
+):
+    assert not ab.main(["--alerts", "150", "--runs", "1", "--floor", "pgb:TREE=."])
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split()[8:11] == ["alerts/s", "x", "floor"]
+    rows = {line.split()[0]: line.split()[1:] for line in out[1:]}
+    total, ratio = float(rows["pgb"][2]), float(rows["pgb"][6])
+    floor = float(rows["floor"][0])
+    assert 0 < floor < total  # pgb's whole process against the floor's loop alone
+    assert ratio == pytest.approx(total / floor, rel=0.02)
+
+
+def test_the_floor_goes_once_through_the_alerts_asked_for():
+    from bench import floor
+    from bench.harness import load_alerts
+
+    figures = floor.floor_ms(load_alerts(floor.ROOT / "tests/data/ztf"), 150)
+    assert figures["alerts"] == 150 and 0 < figures["cpu_ms_per_alert"] < 100
