@@ -72,6 +72,8 @@ SKIPPED = {
     "benchmark; tests/test_bench_replay.py drains the replay server",
     ".venv/bin/python -m bench.ab old:TREE=HEAD~1 new:TREE=.": "minutes of benchmark; "
     "tests/test_bench_ab.py runs it on 300 alerts",
+    ".venv/bin/python -m bench.ab --floor pgb:TREE=. c2:TREE=.,ARG=--concurrency=2": "minutes "
+    "of benchmark; tests/test_bench_ab.py runs it with --floor on 150 alerts",
     "make demo-tom": "(re)installs .tomvenv from PyPI when pyproject.toml changed, then "
     "serves a TOM on the fixed 127.0.0.1:8000 until Ctrl-C; tests/tom tests the app",
     "pip install 'pittgoogle-cli[tom]'": "downloads from PyPI (make test puts the same extra "
