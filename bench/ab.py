@@ -13,9 +13,10 @@ emulator does, and system time and faults are steady from run to run where user 
 (+-20% on this project's VM): read the medians of many rounds.
 
 ``--floor`` runs the in-memory floor (``bench.floor``: parse, decode and render the same
-number of alerts, nothing else) in each round too, and adds each variant's CPU over the
-floor's of the same round, the median of those ratios: paired, so that a slow spell of the
-machine weighs on both sides of a ratio, not on one figure of it.
+number of alerts, nothing else, with the working tree's modules) first in each round, and
+adds each variant's CPU over the floor's of the same round, the median of those ratios:
+paired, so that a slow spell of the machine weighs on both sides of a ratio rather than on
+one figure of it. The variants' order turns from round to round.
 """
 
 from __future__ import annotations
@@ -127,29 +128,42 @@ def main(argv: list[str] | None = None) -> int:
         for run in range(args.runs):
             if args.floor:
                 floors.append(floor.measure(args.alerts, args.data))
-                print(f"bench.ab: {'floor':<12} run {run}: {floors[-1]:.2f} ms/alert",
-                      file=sys.stderr, flush=True)  # fmt: skip
-            for name, extra in variants.items():
-                row = run_once(host, server, extra, args.alerts, f"{run}-{name}")
+                _say(f"{'floor':<12} run {run}: {floors[-1]:.2f} ms/alert")
+            names = list(variants)
+            for name in names[run % len(names) :] + names[: run % len(names)]:  # rotated
+                row = run_once(host, server, variants[name], args.alerts, f"{run}-{name}")
                 results[name].append(row)
-                print(f"bench.ab: {name:<12} run {run}: user {row['user_ms']:.2f} sys "
-                      f"{row['sys_ms']:.2f} ms/alert, {row['faults']:.0f} faults/alert, "
-                      f"RSS {row['rss_mb']:.0f} MB, {row['rate']:.0f}/s",
-                      file=sys.stderr, flush=True)  # fmt: skip
-    paired = f" {'x floor':>7}" if floors else ""
-    print(f"{'':<12} {'user ms':>8} {'sys ms':>7} {'total':>7} {'faults':>7} {'RSS MB':>7} "
-          f"{'alerts/s':>8}{paired}   (medians of {args.runs}; RSS the largest)")  # fmt: skip
+                _say(f"{name:<12} run {run}: user {row['user_ms']:.2f} sys "
+                     f"{row['sys_ms']:.2f} ms/alert, {row['faults']:.0f} faults/alert, "
+                     f"RSS {row['rss_mb']:.0f} MB, {row['rate']:.0f}/s")  # fmt: skip
+    print("\n".join(table(results, floors)))
+    return 0
+
+
+def _say(text: str) -> None:
+    print(f"bench.ab: {text}", file=sys.stderr, flush=True)
+
+
+def table(results: dict[str, list[dict[str, float]]], floors: list[float]) -> list[str]:
+    """A row of medians per variant; with ``floors``, each variant's CPU over the floor of
+    the same round (``floor.paired``), and the floor's own row."""
+    ratio_head = f" {'x floor':>7}" if floors else ""
+    runs = max(map(len, results.values()))
+    lines = [f"{'':<12} {'user ms':>8} {'sys ms':>7} {'total':>7} {'faults':>7} {'RSS MB':>7} "
+             f"{'alerts/s':>8}{ratio_head}   (medians of {runs}; RSS the largest)"]  # fmt: skip
     for name, rows in results.items():
         totals = [r["user_ms"] + r["sys_ms"] for r in rows]
-        if floors:  # each round's figure over the floor of the same round
-            paired = f" {median(t / f for t, f in zip(totals, floors, strict=True)):7.2f}"
-        print(f"{name:<12} {median(r['user_ms'] for r in rows):8.2f} "
-              f"{median(r['sys_ms'] for r in rows):7.2f} {median(totals):7.2f} "
-              f"{median(r['faults'] for r in rows):7.0f} {max(r['rss_mb'] for r in rows):7.0f} "
-              f"{median(r['rate'] for r in rows):8.0f}{paired}")  # fmt: skip
+        ratio = floor.paired(totals, floors) if floors else None
+        lines.append(f"{name:<12} {median(r['user_ms'] for r in rows):8.2f} "
+                     f"{median(r['sys_ms'] for r in rows):7.2f} {median(totals):7.2f} "
+                     f"{median(r['faults'] for r in rows):7.0f} "
+                     f"{max(r['rss_mb'] for r in rows):7.0f} "
+                     f"{median(r['rate'] for r in rows):8.0f}"
+                     + ("" if ratio is None else f" {ratio:7.2f}"))  # fmt: skip
     if floors:
-        print(f"{'floor':<12} {'':>8} {'':>7} {median(floors):7.2f}   (its loop only: bench.floor)")
-    return 0
+        lines.append(f"{'floor':<12} {'':>8} {'':>7} {median(floors):7.2f}   (its loop only: "
+                     "bench.floor, run first in each round)")  # fmt: skip
+    return lines
 
 
 if __name__ == "__main__":

@@ -5,9 +5,12 @@ It does what the floor is (``bench.cpu``): parse 100-message pull replies with m
 (base64 included), decode each alert with its schema parsed once, render its orjson line,
 and nothing else: no socket, no file, no acks. Unlike ``bench.micro``'s best of 5 over nine
 cache-warm alerts, it goes once through N alerts in distinct replies, as a consumer does,
-so that a round of it and a round of pgb meet the machine in the same state and their
-ratio is taken round by round. Only the loop is timed (``time.process_time``): its own
-start-up is left out, which pgb's figure keeps, so the ratio leans against pgb.
+so that a round of it and a round of pgb meet the machine in a state as alike as two runs
+a few seconds apart can, and their ratio is taken round by round. The replies are the
+replay server's own bytes (``bench.replay.state``), and the allocator is set as pgb sets
+it (``cli.memory.tune_allocator``). Only the loop is timed (``time.process_time``): its
+own start-up is left out, which pgb's figure keeps, so the ratio leans against pgb. It runs
+the working tree's pgb modules, whatever tree a variant of ``bench.ab`` runs.
 """
 
 from __future__ import annotations
@@ -16,35 +19,57 @@ import argparse
 import subprocess
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
+from statistics import median
 
 import orjson
 
+from pittgoogle_cli.cli.memory import tune_allocator
 from pittgoogle_cli.packets.decode import Decoder
 from pittgoogle_cli.pubsub.rest import parse_pull
 from pittgoogle_cli.shapes.render import render_line
 
 from .harness import load_alerts
-from .micro import pull_reply
+from .replay.state import ReplayData
 
 ROOT = Path(__file__).resolve().parent.parent
 REPLY = 100  # messages per pull reply, as the replay server and the emulator send them
 
 
+def replies(payloads: list[bytes], alerts: int) -> list[bytes]:
+    """``alerts`` messages in pull replies of ``REPLY`` (the last one shorter), each reply
+    its own bytes, as the replay server sends them."""
+    data = ReplayData(payloads)
+    prefix = b"projects/pgb-replay/subscriptions/floor:"
+    return [
+        data.render(prefix, b"2026-12-08T00:00:00.000Z", [(i, i + 1) for i in range(start, end)])
+        for start in range(0, alerts, REPLY)
+        for end in [min(start + REPLY, alerts)]
+    ]
+
+
 def floor_ms(payloads: list[bytes], alerts: int) -> dict[str, float]:
     """CPU per alert of one pass through ``alerts`` alerts, in ms, and the alerts done."""
-    replies = [bytes(bytearray(pull_reply(payloads, REPLY))) for _ in range(-(-alerts // REPLY))]
+    bodies = replies(payloads, alerts)
     decoder = Decoder()
     for data in payloads:  # each schema parsed once, as in a long pull
         decoder.decode(data)
     done = 0
     started = time.process_time()
-    for reply in replies:
-        for received in parse_pull(reply)[: alerts - done]:
+    for body in bodies:
+        for received in parse_pull(body):
             record, _ = decoder.decode(received.message.data)
             render_line(record)
             done += 1
     return {"cpu_ms_per_alert": 1000 * (time.process_time() - started) / done, "alerts": done}
+
+
+def paired(figures: Sequence[float], floors: Sequence[float]) -> float | None:
+    """The median of each round's figure over the floor of the same round (rounds whose
+    floor failed, 0, are left out); None without a round."""
+    ratios = [f / ms for f, ms in zip(figures, floors, strict=True) if ms > 0]
+    return float(median(ratios)) if ratios else None
 
 
 def measure(alerts: int, data: Path) -> float:
@@ -52,15 +77,18 @@ def measure(alerts: int, data: Path) -> float:
     argv = [sys.executable, "-m", "bench.floor", "--alerts", str(alerts), "--data", str(data)]
     done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=False)
     if done.returncode != 0:
-        raise RuntimeError(f"bench.floor failed:\n{done.stderr}")
+        raise RuntimeError(f"bench.floor failed: {done.stderr.strip()[-300:]}")
     return float(orjson.loads(done.stdout)["cpu_ms_per_alert"])
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.floor", description=__doc__)
-    parser.add_argument("--alerts", type=int, default=4000, help="N alerts")
+    parser.add_argument("--alerts", type=int, default=4000, help="N alerts (at least 1)")
     parser.add_argument("--data", type=Path, default=ROOT / "tests/data/ztf", help="*.avro")
     args = parser.parse_args(argv)
+    if args.alerts < 1:
+        parser.error("--alerts must be at least 1")
+    tune_allocator()
     sys.stdout.buffer.write(orjson.dumps(floor_ms(load_alerts(args.data), args.alerts)) + b"\n")
     return 0
 

@@ -64,6 +64,17 @@ class ReplayBench:
         return result
 
 
+def _floor(args: argparse.Namespace, run: int) -> float:
+    """The floor's CPU per alert for round ``run``; 0.0 (left out of the pairs) if it failed."""
+    try:
+        ms = floor.measure(args.alerts, args.data)
+    except RuntimeError as exc:
+        _say(f"replay floor (bench.floor) run {run}: FAILED {exc}")
+        return 0.0
+    _say(f"replay floor (bench.floor) run {run}: {ms:.2f} ms/alert")
+    return ms
+
+
 def _report(result: RunResult) -> None:
     label = "warm-up" if result.run == 0 else f"run {result.run}"
     server = result.server
@@ -97,9 +108,9 @@ def run_all(args: argparse.Namespace, out_dir: Path) -> tuple[list[RunResult], d
             runs.append(bench.run(contender, args.alerts, 0))
         floors: list[float] = []
         for run in range(1, args.runs + 1):
-            floors.append(floor.measure(args.alerts, args.data))
-            _say(f"replay floor (bench.floor) run {run}: {floors[-1]:.2f} ms/alert")
             for contender in contenders.interleaved(who, run):
+                if contender == contenders.PGB:  # just before pgb's run: the pair's floor
+                    floors.append(_floor(args, run))
                 runs.append(bench.run(contender, args.alerts, run))
                 time.sleep(0.2)
         if args.flat_factor > 1:

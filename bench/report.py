@@ -8,6 +8,7 @@ from statistics import median
 from typing import Any
 
 from .contenders import AIO, GOOGLE, PGB, is_pgb
+from .floor import paired
 from .harness import RunResult
 
 _RATIO_KEYS = (
@@ -61,10 +62,15 @@ def _stats(runs: list[RunResult]) -> dict[str, Any]:
 
 
 def summarise(
-    runs: list[RunResult], n: int, factor: int, contenders: Sequence[str]
+    runs: list[RunResult],
+    n: int,
+    factor: int,
+    contenders: Sequence[str],
+    floors: list[float] | None = None,
 ) -> dict[str, Any]:
     """Per contender the medians of its timed runs of ``n`` alerts; ``ratio_pgb_over``
-    each peer; ``flat_memory``: peak RSS at ``n`` and at ``n * factor`` alerts."""
+    each peer; ``flat_memory``: peak RSS at ``n`` and at ``n * factor`` alerts; with
+    ``floors`` (one per timed round), ``floor``: ``paired_floor``."""
     timed = {
         c: [r for r in runs if r.contender == c and r.run > 0 and r.alerts == n] for c in contenders
     }
@@ -92,22 +98,25 @@ def summarise(
                 "alerts_per_s": [out[c]["alerts_per_s"], big[0].rate],
             }
     out["flat_memory"] = flat
+    if floors is not None:
+        out["floor"] = paired_floor(runs, n, floors)
     return out
 
 
 def paired_floor(runs: list[RunResult], n: int, floors: list[float]) -> dict[str, Any]:
-    """pgb's CPU per alert over the in-memory floor's of the same round (``bench.floor``,
-    measured at the start of each timed round of ``n`` alerts), the median of those ratios."""
+    """pgb's CPU per alert in each timed round of ``n`` alerts over the in-memory floor's
+    measured just before it (``floors[r - 1]`` for round r), the median of those ratios."""
     pgb = {
         r.run: 1000 * r.cpu_s / r.alerts
         for r in runs
         if r.contender == PGB and r.ok and r.run > 0 and r.alerts == n
     }
-    ratios = [pgb[run] / ms for run, ms in enumerate(floors, start=1) if run in pgb and ms > 0]
+    rounds = [run for run in range(1, len(floors) + 1) if run in pgb]
+    measured = [ms for ms in floors if ms > 0]
     return {
         "rounds_ms": floors,
-        "median_ms": float(median(floors)) if floors else None,
-        "pgb_over_floor": float(median(ratios)) if ratios else None,
+        "median_ms": float(median(measured)) if measured else None,
+        "pgb_over_floor": paired([pgb[run] for run in rounds], [floors[run - 1] for run in rounds]),
     }
 
 
@@ -175,13 +184,13 @@ def contest(summary: dict[str, Any], server: str) -> str:
             for c, f in flat.items()
         ]
         parts.append(_grid(["", "alerts", "peak RSS MB", "growth", "alerts/s"], rows))
-    paired = summary.get("floor", {})
-    if paired.get("pgb_over_floor") is not None:
+    pair = summary.get("floor", {})
+    if pair.get("pgb_over_floor") is not None:
         parts += [
             "",
             f"in-memory floor (bench.floor: one pass over {summary[PGB]['alerts']} alerts, "
-            f"parse + decode + render, at the start of each round): {paired['median_ms']:.2f} "
-            f"ms/alert; pgb's CPU over it, round by round: {paired['pgb_over_floor']:.2f} (median)",
+            f"parse + decode + render, at the start of each round): {pair['median_ms']:.2f} "
+            f"ms/alert; pgb's CPU over it, round by round: {pair['pgb_over_floor']:.2f} (median)",
         ]
     return "\n".join(parts)
 
@@ -200,11 +209,13 @@ def goals(results: dict[str, Any]) -> list[str]:
             met = ratio >= goal if at_least else ratio <= goal
             verdict = f"{ratio:.2f} ({'met' if met else 'NOT met'})"
         lines.append(f"  {table_name}: pgb/{peer} {key} {sign} {goal}: {verdict}")
-    paired = results.get("summary", {}).get("replay", {}).get("floor", {}).get("pgb_over_floor")
-    if paired is not None:
-        verdict = "met" if paired <= FLOOR_GOAL else "NOT met"
+    floor = results.get("summary", {}).get("replay", {}).get("floor")
+    if floor is not None:
+        ratio = floor.get("pgb_over_floor")
+        verdict = "not measured" if ratio is None else (
+            f"{ratio:.2f} ({'met' if ratio <= FLOOR_GOAL else 'NOT met'})")  # fmt: skip
         lines.append(f"  replay: pgb/floor cpu_ms_per_alert, paired by round, <= {FLOOR_GOAL}: "
-                     f"{paired:.2f} ({verdict})")  # fmt: skip
+                     f"{verdict}")  # fmt: skip
     for table_name, summary in results.get("summary", {}).items():
         for variant, ratios in summary.get("ratio_over_pgb", {}).items():
             if "alerts_per_s" in ratios:  # e.g. --workers 2 must beat 1 on the replay server
@@ -267,5 +278,5 @@ def table(results: dict[str, Any]) -> str:
             f"peak {r['peak_rss_mb']:.0f} MB"
         )
     if lines := goals(results):
-        parts += ["", "goals (pgb/peer, medians of this run):", *lines]
+        parts += ["", "goals (pgb over each peer and over the floor, medians of this run):", *lines]
     return "\n".join(parts)

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from bench import ab
+from bench import ab, floor
+from bench.harness import load_alerts
+from pittgoogle_cli.pubsub.rest import parse_pull
 
 
 def test_each_variant_is_a_row_of_its_own_figures(capsys: pytest.CaptureFixture[str]):
@@ -42,9 +44,22 @@ def test_with_the_floor_each_variant_is_also_its_cpu_over_the_floor_of_its_round
     assert ratio == pytest.approx(total / floor, rel=0.02)
 
 
-def test_the_floor_goes_once_through_the_alerts_asked_for():
-    from bench import floor
-    from bench.harness import load_alerts
-
-    figures = floor.floor_ms(load_alerts(floor.ROOT / "tests/data/ztf"), 150)
+def test_the_floor_goes_once_through_the_alerts_asked_for_in_the_replay_servers_replies():
+    payloads = load_alerts(floor.ROOT / "tests/data/ztf")
+    bodies = floor.replies(payloads, 150)
+    assert [len(parse_pull(body)) for body in bodies] == [100, 50]
+    assert [m.message.data for m in parse_pull(bodies[1])][:2] == payloads[1:3]  # 100 % 9
+    figures = floor.floor_ms(payloads, 150)
     assert figures["alerts"] == 150 and 0 < figures["cpu_ms_per_alert"] < 100
+
+
+def test_a_variants_pull_arguments_reach_pgb_in_order():
+    name, env = ab.variant_env("c2:TREE=.,ARG=--concurrency=2,ARG=--max=5,FOO=1")
+    assert name == "c2" and env["ARG"] == "--concurrency=2\0--max=5" and env["FOO"] == "1"
+
+
+def test_each_round_is_set_against_its_own_floor():
+    # Ratios 2.0, 1.0, 3.0: their median is 2.0, where the medians' ratio is 1.2 / 1.0.
+    assert floor.paired([1.2, 1.0, 4.5], [0.6, 1.0, 1.5]) == pytest.approx(2.0)
+    assert floor.paired([2.0, 1.0], [0.0, 0.5]) == pytest.approx(2.0)  # a failed floor
+    assert floor.paired([], []) is None
