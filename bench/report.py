@@ -189,7 +189,7 @@ def contest(summary: dict[str, Any], server: str) -> str:
         parts += [
             "",
             f"in-memory floor (bench.floor: one pass over {summary[PGB]['alerts']} alerts, "
-            f"parse + decode + render, at the start of each round): {pair['median_ms']:.2f} "
+            f"parse + decode + render, just before pgb in each round): {pair['median_ms']:.2f} "
             f"ms/alert; pgb's CPU over it, round by round: {pair['pgb_over_floor']:.2f} (median)",
         ]
     return "\n".join(parts)
