@@ -92,7 +92,7 @@ def _report(result: RunResult) -> None:
 def run_all(args: argparse.Namespace, out_dir: Path) -> tuple[list[RunResult], dict[str, Any]]:
     """Every replay run: an untimed round, ``args.runs`` interleaved rounds, and one
     round of ``alerts * flat_factor`` alerts; and the server's own figures, with the
-    in-memory floor's CPU per alert measured at the start of each timed round
+    in-memory floor's CPU per alert measured just before pgb's run in each timed round
     (``floor_ms``, for ``report.paired_floor``)."""
     runs_dir = out_dir / "runs"
     runs_dir.mkdir(parents=True, exist_ok=True)
