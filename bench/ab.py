@@ -127,7 +127,10 @@ def main(argv: list[str] | None = None) -> int:
     with server as host:
         for run in range(args.runs):
             if args.floor:
-                floors.append(floor.measure(args.alerts, args.data))
+                try:
+                    floors.append(floor.measure(args.alerts, args.data))
+                except RuntimeError as exc:  # one line, as a variant's failed run is
+                    raise SystemExit(f"bench.ab: {exc}") from None
                 _say(f"{'floor':<12} run {run}: {floors[-1]:.2f} ms/alert")
             names = list(variants)
             for name in names[run % len(names) :] + names[: run % len(names)]:  # rotated

@@ -42,10 +42,10 @@ def replies(payloads: list[bytes], alerts: int) -> list[bytes]:
     its own bytes, as the replay server sends them."""
     data = ReplayData(payloads)
     prefix = b"projects/pgb-replay/subscriptions/floor:"
+    publish = b"2026-12-08T00:00:00.000Z"
     return [
-        data.render(prefix, b"2026-12-08T00:00:00.000Z", [(i, i + 1) for i in range(start, end)])
+        data.render(prefix, publish, [(i, i + 1) for i in range(start, min(start + REPLY, alerts))])
         for start in range(0, alerts, REPLY)
-        for end in [min(start + REPLY, alerts)]
     ]
 
 
