@@ -18,7 +18,7 @@ from typer.testing import CliRunner
 
 import pittgoogle_cli
 import pittgoogle_cli.cli as cli
-from pittgoogle_cli.cli.app import app
+from pittgoogle_cli.cli import app
 
 from .conftest import pgb_command, pgb_env
 

@@ -8,10 +8,15 @@ Exit codes: 0 done; 1 error; 2 bad usage or missing setting (e.g. no project);
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import os
 import signal
 import sys
+import threading
+from collections.abc import Iterator
 from types import FrameType
+from typing import TYPE_CHECKING
 
 
 def _stopped(signum: int, frame: FrameType | None) -> None:
@@ -21,8 +26,9 @@ def _stopped(signum: int, frame: FrameType | None) -> None:
 # A signal before a command put its own handler in place (start-up: nothing held yet) ends
 # pgb at once as the default action would, but with exit code 130 or 143 rather than
 # killed by a signal. Not an exception: raised in the middle of an import it can crash the
-# interpreter. After the imports Ctrl-C is Python's KeyboardInterrupt again (``run`` turns
-# it into exit 130); handlers the caller set are left alone.
+# interpreter. After the imports (and those of ``commands``) Ctrl-C is Python's
+# KeyboardInterrupt again (``run`` turns it into exit 130); handlers the caller set are
+# left alone.
 _DEFAULTS = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL}
 _EARLY = [s for s, default in _DEFAULTS.items() if signal.getsignal(s) is default]
 for _signum in _EARLY:
@@ -34,22 +40,71 @@ for _signum in _EARLY:
 # does when they are missing. Only pgb's CLI does this: importing the library does not.
 sys.modules.setdefault("httpx._main", None)  # type: ignore[arg-type]
 
-from pittgoogle_cli.cli import (  # noqa: E402
-    auth,  # noqa: F401  (each module registers its commands)
-    config,  # noqa: F401
-    dead_letter,  # noqa: F401
-    decode,  # noqa: F401
-    plot,  # noqa: F401
-    pull,  # noqa: F401
-    query,  # noqa: F401
-    schema,  # noqa: F401
-    snapshot,  # noqa: F401
-    subscription,  # noqa: F401
-)
-from pittgoogle_cli.cli.app import app, say  # noqa: E402
+from pittgoogle_cli.cli.root import say  # noqa: E402
 
 if signal.SIGINT in _EARLY:
     signal.signal(signal.SIGINT, signal.default_int_handler)
+
+if TYPE_CHECKING:
+    import typer
+
+# Every command module (the order they register in), and each command on pgb's line with
+# the modules that register it and what it holds. ``pgb pull ...`` imports ``cli.pull``
+# alone: not the other commands' modules and what they bring (BigQuery, OAuth, SQLite,
+# plots), nor does typer build their click commands (150 M instructions less for a
+# 100-alert pull, of ~1.2 G of start-up; as much for ``pgb decode`` of nine files). Anything
+# else (``pgb``, ``pgb --help``, a misspelt command, whose suggestion needs every name)
+# loads them all. tests/test_cli_lazy.py holds each command alone to the whole app's.
+_MODULES = ("auth", "config", "dead_letter", "decode", "plot", "pull", "query", "schema",
+            "snapshot", "subscription")  # fmt: skip
+_COMMANDS = {
+    "auth": ("auth",),
+    "completion": ("config",),
+    "config": ("config",),
+    "dead-letter": ("dead_letter",),
+    "decode": ("decode",),
+    "plot": ("plot",),
+    "pull": ("pull",),
+    "query": ("query",),
+    "schema": ("decode", "schema"),
+    "subscription": ("subscription", "snapshot"),
+    "topics": ("subscription",),
+}
+
+
+def commands(name: str | None = None) -> typer.Typer:
+    """pgb's typer app with the command ``name`` registered, or with all of them."""
+    modules = [f"pittgoogle_cli.cli.{m}" for m in _COMMANDS.get(name or "", _MODULES)]
+    if any(m not in sys.modules for m in modules):
+        with _early_signals():
+            for module in modules:
+                importlib.import_module(module)
+    from pittgoogle_cli.cli.root import app
+
+    return app
+
+
+@contextlib.contextmanager
+def _early_signals() -> Iterator[None]:
+    """Ctrl-C during the commands' imports ends pgb as one before them does (``_EARLY``)."""
+    early = (
+        signal.SIGINT in _EARLY and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+    )
+    if early and threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _stopped)
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+    else:
+        yield
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """``from pittgoogle_cli.cli import app``: the app with every command."""
+    if name == "app":
+        return commands()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 _GLOBAL_FLAGS = ("--debug",)
@@ -62,8 +117,10 @@ def main() -> None:
     from typer import Abort
     from typer._click import exceptions
 
+    front, rest = _split_global(sys.argv[1:])
+    app = commands(rest[0] if rest else None)
     try:
-        code = app(args=global_options_first(sys.argv[1:]), prog_name="pgb", standalone_mode=False)
+        code = app(args=front + rest, prog_name="pgb", standalone_mode=False)
     except exceptions.NoArgsIsHelpError as exc:  # `pgb` or `pgb auth` alone: its help
         sys.stderr.write(exc.format_message() + "\n")
         code = exc.exit_code
@@ -116,6 +173,12 @@ def _usage_message(exc: Exception) -> str:
 def global_options_first(args: list[str]) -> list[str]:
     """``--debug`` and ``--profile NAME`` wherever they are on the line (before a ``--``),
     moved in front of the command, where click expects them."""
+    front, rest = _split_global(args)
+    return front + rest
+
+
+def _split_global(args: list[str]) -> tuple[list[str], list[str]]:
+    """The line's global options, and the rest of it in its order."""
     front: list[str] = []
     rest: list[str] = []
     index = 0
@@ -132,4 +195,4 @@ def global_options_first(args: list[str]) -> list[str]:
         else:
             rest.append(arg)
         index += 1
-    return front + rest
+    return front, rest

@@ -14,9 +14,9 @@ from typing import TYPE_CHECKING, Annotated
 import orjson
 import typer
 
-from pittgoogle_cli.cli.app import app, run, say, tell
 from pittgoogle_cli.cli.help import PgbTyper
 from pittgoogle_cli.cli.options import CredentialsOption, ProjectOption
+from pittgoogle_cli.cli.root import app, run, say, tell
 
 if TYPE_CHECKING:
     from pittgoogle_cli.auth.cache import Login

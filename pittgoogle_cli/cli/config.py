@@ -12,8 +12,8 @@ import typer
 from pittgoogle_cli import config, config_write
 from pittgoogle_cli._exceptions import ConfigError
 from pittgoogle_cli.cli import options as opt
-from pittgoogle_cli.cli.app import app, fail, json_lines, say, table
 from pittgoogle_cli.cli.help import PgbTyper
+from pittgoogle_cli.cli.root import app, fail, json_lines, say, table
 
 settings = PgbTyper(
     help="Your settings (config.toml): profiles, defaults, where each comes from.",

@@ -10,8 +10,8 @@ import orjson
 import typer
 
 from pittgoogle_cli.cli import options as opt
-from pittgoogle_cli.cli.app import app, fail, run, say
 from pittgoogle_cli.cli.help import PgbTyper
+from pittgoogle_cli.cli.root import app, fail, run, say
 from pittgoogle_cli.engine.settings import DecodeOutcome, DecodeSettings
 
 dead_letter_app = PgbTyper(

@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 
 from pittgoogle_cli.cli import options as opt
-from pittgoogle_cli.cli.app import app, fail, run, say
 from pittgoogle_cli.cli.help import PgbTyper
 from pittgoogle_cli.cli.memory import tune_allocator
+from pittgoogle_cli.cli.root import app, fail, run, say
 from pittgoogle_cli.engine.settings import DecodeOutcome, DecodeSettings
 
 schema_app = PgbTyper(help="What encoding and schema a message or file uses.")

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from pittgoogle_cli.cli import options as opt
-from pittgoogle_cli.cli.app import app, fail, run, say
+from pittgoogle_cli.cli.root import app, fail, run, say
 from pittgoogle_cli.outputs.base import write_lines, writing
 
 if TYPE_CHECKING:

@@ -12,8 +12,8 @@ import typer
 
 from pittgoogle_cli import config
 from pittgoogle_cli.cli import options as opt
-from pittgoogle_cli.cli.app import app, run, say, stderr
 from pittgoogle_cli.cli.memory import tune_allocator
+from pittgoogle_cli.cli.root import app, run, say, stderr
 from pittgoogle_cli.engine.settings import PullOutcome, PullSettings
 from pittgoogle_cli.packets.models import Counts
 from pittgoogle_cli.pubsub.rest import PITT_GOOGLE_PROJECT

@@ -22,7 +22,6 @@ from pittgoogle_cli.bigquery.rest import (
 )
 from pittgoogle_cli.bigquery.sql import DEFAULT_TABLE, LIGHT_COLUMNS, Query, TableId, alerts_query
 from pittgoogle_cli.bigquery.sql import parse_parameter as parse_param
-from pittgoogle_cli.cli.app import app, run, say
 from pittgoogle_cli.cli.options import (
     CredentialsOption,
     Int64AsString,
@@ -30,6 +29,7 @@ from pittgoogle_cli.cli.options import (
     Quiet,
     with_options,
 )
+from pittgoogle_cli.cli.root import app, run, say
 from pittgoogle_cli.outputs.base import write_lines, writing
 from pittgoogle_cli.shapes.tom import TOM_COLUMNS, to_tom
 

@@ -13,8 +13,8 @@ import typer
 
 from pittgoogle_cli import config
 from pittgoogle_cli.cli import options as opt
-from pittgoogle_cli.cli.app import fail, run, say
 from pittgoogle_cli.cli.decode import schema_app
+from pittgoogle_cli.cli.root import fail, run, say
 from pittgoogle_cli.outputs.base import write_lines
 
 if TYPE_CHECKING:

@@ -7,8 +7,8 @@ from typing import Annotated, Any
 import typer
 
 from pittgoogle_cli.cli import options as opt
-from pittgoogle_cli.cli.app import json_lines, run, say, table
 from pittgoogle_cli.cli.help import PgbTyper
+from pittgoogle_cli.cli.root import json_lines, run, say, table
 from pittgoogle_cli.cli.subscription import subscriptions
 
 snapshots = PgbTyper(help="Snapshots of a subscription, to seek back to.", no_args_is_help=True)

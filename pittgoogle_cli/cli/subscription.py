@@ -11,8 +11,8 @@ import typer
 
 from pittgoogle_cli._exceptions import ConfigError
 from pittgoogle_cli.cli import options as opt
-from pittgoogle_cli.cli.app import app, json_lines, run, say, table
 from pittgoogle_cli.cli.help import PgbTyper
+from pittgoogle_cli.cli.root import app, json_lines, run, say, table
 from pittgoogle_cli.pubsub.rest import PITT_GOOGLE_PROJECT
 
 subscriptions = PgbTyper(
