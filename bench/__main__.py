@@ -24,6 +24,7 @@ from .harness import (
     SUB_PROJECT,
     ProcStats,
     RunResult,
+    compiled,
     delete_subscription,
     drain_rest,
     fill,
@@ -170,6 +171,7 @@ class Bench:
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     signal.signal(signal.SIGTERM, _on_sigterm)
+    compiled(ROOT)
     payloads = load_alerts(args.data)
     if not payloads:
         raise SystemExit(f"bench: no .avro alerts in {args.data}")

@@ -30,6 +30,7 @@ from pathlib import Path
 from statistics import median
 
 from . import floor
+from .harness import compiled
 from .replay import ReplayServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,7 +60,7 @@ def variant_env(spec: str) -> tuple[str, dict[str, str]]:
             raise SystemExit(f"bench.ab: {setting!r} in {spec!r} is not KEY=VALUE")
         if key == "TREE":
             if value == ".":
-                env["PYTHONPATH"] = str(ROOT)
+                env["PYTHONPATH"] = str(compiled(ROOT))
             else:  # bench.cpu needs the [bench] extra (grpc), which the tests go without
                 from .cpu import export_tree
 

@@ -39,6 +39,7 @@ from .harness import (
     SUB_PROJECT,
     ProcStats,
     RunResult,
+    compiled,
     delete_subscription,
     drain_rest,
     fill,
@@ -102,7 +103,7 @@ def export_tree(rev: str) -> Path:
             check=True,
         ).stdout
         subprocess.run(["tar", "-x", "-C", str(tree)], input=archive, check=True)
-    return tree
+    return compiled(tree)
 
 
 class Runner:
@@ -227,6 +228,7 @@ def table(stats: dict[str, dict[str, float]], floor: dict[str, float]) -> str:
 def main(argv: list[str] | None = None) -> int:
     args = _parse(argv)
     OUT.mkdir(exist_ok=True)
+    compiled(ROOT)
     payloads = load_alerts(args.data)
     floor = floor_us(payloads)
     _say(f"floor: {floor['total']:.0f} us/alert")
