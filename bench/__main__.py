@@ -1,4 +1,4 @@
-"""``python -m bench [--alerts N] [--runs R] [--only emulator|replay]``: see
+"""``python -m bench [--alerts N] [--runs R] [--only emulator|replay|decode]``: see
 ``bench/__init__.py``."""
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import orjson
 from pittgoogle_cli.emulator import PubSubEmulator, create_topic
 from pittgoogle_cli.pubsub.rest import PITT_GOOGLE_PROJECT
 
-from . import contenders, micro, replay_bench, report
+from . import contenders, decode_pair, micro, replay_bench, report
 from .harness import (
     SUB_PROJECT,
     ProcStats,
@@ -36,7 +36,7 @@ from .harness import (
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / ".bench"
 TOPIC = f"projects/{PITT_GOOGLE_PROJECT}/topics/ztf-bench"
-TABLES = ("emulator", "replay")
+TABLES = ("emulator", "replay", "decode")  # decode: pgb decode against its floor
 
 
 def _parse(argv: list[str] | None) -> argparse.Namespace:
@@ -53,7 +53,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--heap", default="1g", help="the emulator's -Xmx")
     parser.add_argument("--no-micro", action="store_true", help="skip the microbenchmarks")
     parser.add_argument(
-        "--only", choices=TABLES, help="one table: the emulator's or the replay server's"
+        "--only", choices=TABLES, help="one table: the emulator's, the replay server's, decode's"
     )
     parser.add_argument(
         "--pgb-arg",
@@ -211,13 +211,17 @@ def main(argv: list[str] | None = None) -> int:
         results["summary"]["replay"] = report.summarise(
             mine, args.alerts, args.flat_factor, who(args, contenders.ON_REPLAY), floors
         )
+    if "decode" in tables:
+        _say(f"pgb decode of {args.alerts} files against its floor...")
+        results["summary"]["decode"] = decode_pair.run_all(args)
     results["machine"]["load_at_end"] = os.getloadavg()
     results["runs"] = [r.as_dict() for r in runs]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_bytes(orjson.dumps(results, option=orjson.OPT_INDENT_2))
     print(report.table(results))
     print(f"\nresults: {args.out}")
-    return 0 if all(r.ok for r in runs) else 1
+    decoded = results["summary"].get("decode", {}).get("ok", True)
+    return 0 if all(r.ok for r in runs) and decoded else 1
 
 
 def who(args: argparse.Namespace, table: tuple[str, ...]) -> tuple[str, ...]:
@@ -226,7 +230,7 @@ def who(args: argparse.Namespace, table: tuple[str, ...]) -> tuple[str, ...]:
 
 def _everyone(args: argparse.Namespace, tables: list[str]) -> list[str]:
     on = {"emulator": contenders.ON_EMULATOR, "replay": contenders.ON_REPLAY}
-    return list(dict.fromkeys(c for t in tables for c in who(args, on[t])))
+    return list(dict.fromkeys(c for t in tables if t in on for c in who(args, on[t])))
 
 
 def _on_emulator(

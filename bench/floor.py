@@ -11,6 +11,9 @@ replay server's own bytes (``bench.replay.state``), and the allocator is set as 
 it (``cli.memory.tune_allocator``). Only the loop is timed (``time.process_time``): its
 own start-up is left out, which pgb's figure keeps, so the ratio leans against pgb. It runs
 the working tree's pgb modules, whatever tree a variant of ``bench.ab`` runs.
+
+``--files DIR`` is ``pgb decode DIR``'s floor (``bench.decode_pair``): the files read into
+memory first, then each one's records decoded (its schema parsed once) and rendered.
 """
 
 from __future__ import annotations
@@ -65,6 +68,22 @@ def floor_ms(payloads: list[bytes], alerts: int) -> dict[str, float]:
     return {"cpu_ms_per_alert": 1000 * (time.process_time() - started) / done, "alerts": done}
 
 
+def decode_floor_ms(paths: Sequence[Path]) -> dict[str, float]:
+    """``pgb decode``'s floor: the files' records decoded, each schema parsed once, and
+    rendered, the files read into memory first; the loop alone timed, in ms per alert."""
+    files = [path.read_bytes() for path in paths]
+    decoder = Decoder()
+    for data in dict.fromkeys(files):  # each distinct schema parsed once
+        decoder.decode_all(data)
+    done = 0
+    started = time.process_time()
+    for data in files:
+        for record, _ in decoder.decode_all(data):
+            render_line(record)
+            done += 1
+    return {"cpu_ms_per_alert": 1000 * (time.process_time() - started) / done, "alerts": done}
+
+
 def paired(figures: Sequence[float], floors: Sequence[float]) -> float | None:
     """The median of each round's figure over the floor of the same round (rounds whose
     floor failed, 0, are left out); None without a round."""
@@ -72,9 +91,11 @@ def paired(figures: Sequence[float], floors: Sequence[float]) -> float | None:
     return float(median(ratios)) if ratios else None
 
 
-def measure(alerts: int, data: Path) -> float:
-    """One round of the floor in a process of its own: its CPU per alert, ms."""
+def measure(alerts: int, data: Path, *, files: Path | None = None) -> float:
+    """One round of the floor in a process of its own: its CPU per alert, ms; with
+    ``files``, ``pgb decode``'s floor over that folder's files."""
     argv = [sys.executable, "-m", "bench.floor", "--alerts", str(alerts), "--data", str(data)]
+    argv += ["--files", str(files)] if files else []
     done = subprocess.run(argv, cwd=ROOT, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"bench.floor failed: {done.stderr.strip()[-300:]}")
@@ -85,11 +106,19 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.floor", description=__doc__)
     parser.add_argument("--alerts", type=int, default=4000, help="N alerts (at least 1)")
     parser.add_argument("--data", type=Path, default=ROOT / "tests/data/ztf", help="*.avro")
+    parser.add_argument("--files", type=Path, help="pgb decode's floor: the *.avro files here")
     args = parser.parse_args(argv)
     if args.alerts < 1:
         parser.error("--alerts must be at least 1")
     tune_allocator()
-    sys.stdout.buffer.write(orjson.dumps(floor_ms(load_alerts(args.data), args.alerts)) + b"\n")
+    if args.files:
+        paths = sorted(args.files.glob("*.avro"))
+        if not paths:
+            parser.error(f"no *.avro files in {args.files}")
+        figures = decode_floor_ms(paths)
+    else:
+        figures = floor_ms(load_alerts(args.data), args.alerts)
+    sys.stdout.buffer.write(orjson.dumps(figures) + b"\n")
     return 0
 
 

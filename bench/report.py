@@ -27,6 +27,7 @@ GOALS = (
     ("replay", AIO, "alerts_per_s", 1.5, True),
 )
 FLOOR_GOAL = 1.3  # pgb's CPU per alert over the in-memory floor's (bench.floor)
+DECODE_GOAL = 1.15  # pgb decode's over its floor's (bench.decode_pair)
 
 
 def _stats(runs: list[RunResult]) -> dict[str, Any]:
@@ -209,13 +210,15 @@ def goals(results: dict[str, Any]) -> list[str]:
             met = ratio >= goal if at_least else ratio <= goal
             verdict = f"{ratio:.2f} ({'met' if met else 'NOT met'})"
         lines.append(f"  {table_name}: pgb/{peer} {key} {sign} {goal}: {verdict}")
-    floor = results.get("summary", {}).get("replay", {}).get("floor")
-    if floor is not None:
-        ratio = floor.get("pgb_over_floor")
-        verdict = "not measured" if ratio is None else (
-            f"{ratio:.2f} ({'met' if ratio <= FLOOR_GOAL else 'NOT met'})")  # fmt: skip
-        lines.append(f"  replay: pgb/floor cpu_ms_per_alert, paired by round, <= {FLOOR_GOAL}: "
-                     f"{verdict}")  # fmt: skip
+    summary = results.get("summary", {})
+    for table_name, pair, goal in (("replay", summary.get("replay", {}).get("floor"), FLOOR_GOAL),
+                                   ("decode", summary.get("decode"), DECODE_GOAL)):  # fmt: skip
+        if pair is not None:
+            ratio = pair.get("pgb_over_floor")
+            verdict = "not measured" if ratio is None else (
+                f"{ratio:.2f} ({'met' if ratio <= goal else 'NOT met'})")  # fmt: skip
+            lines.append(f"  {table_name}: pgb/floor cpu_ms_per_alert, paired by round, "
+                         f"<= {goal}: {verdict}")  # fmt: skip
     for table_name, summary in results.get("summary", {}).items():
         for variant, ratios in summary.get("ratio_over_pgb", {}).items():
             if "alerts_per_s" in ratios:  # e.g. --workers 2 must beat 1 on the replay server
@@ -241,6 +244,19 @@ def _micro(results: dict[str, Any]) -> list[str]:
 _MICRO_HEAD = ["", "pgb", "stdlib peer", "pgb/peer"]
 
 
+def _decode_line(pair: dict[str, Any]) -> str:
+    def ms(values: list[float]) -> str:
+        return ", ".join(f"{v:.2f}" if v > 0 else "failed" for v in values)
+
+    ratio = pair.get("pgb_over_floor")
+    return (
+        f"pgb decode of {pair['alerts']} files (tree CPU, start-up included) against its floor "
+        f"(bench.floor --files: the same files in memory, decoded and rendered, just before pgb "
+        f"in each round), ms/alert: pgb {ms(pair['pgb_ms'])}; floor {ms(pair['floor_ms'])}; "
+        f"round by round: {'not measured' if ratio is None else f'{ratio:.2f}'} (median)"
+    )
+
+
 def table(results: dict[str, Any]) -> str:
     config, machine = results["config"], results["machine"]
     n = config["alerts"]
@@ -263,6 +279,8 @@ def table(results: dict[str, Any]) -> str:
             "on the replay server (REST peers; bench/replay, its own process):",
             contest(summary["replay"], "server"),
         ]
+    if "decode" in summary:
+        parts += ["", _decode_line(summary["decode"])]
     if "micro" in results:
         parts += _micro(results)
     if "emulator" in results:

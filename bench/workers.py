@@ -38,7 +38,7 @@ def _parse(argv: list[str] | None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def _folder(data: Path, n: int, into: Path) -> Path:
+def link_folder(data: Path, n: int, into: Path) -> Path:
     into.mkdir()
     files = sorted(data.glob("*.avro"))
     for i in range(n):
@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     who = [f"{label} --workers {int(v)}" for v in args.workers.split(",") for label in trees]
     results: list[RunResult] = []
     with tempfile.TemporaryDirectory(prefix="pgb-bench-workers-") as tmp:
-        folder = _folder(args.data, args.alerts, Path(tmp) / "alerts")
+        folder = link_folder(args.data, args.alerts, Path(tmp) / "alerts")
         out = Path(tmp) / "out.jsonl"
         for run in range(0, args.runs + 1):  # run 0: untimed, the page cache warms up
             for contender in interleaved(who, run):
