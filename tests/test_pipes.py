@@ -127,3 +127,46 @@ def test_pipe_sink_counts_what_the_reader_took():
     thread.join()
     stream.close()
     assert closed.value.taken == 3
+
+
+def test_out_names_a_fifo_its_reader_gets_every_alert_and_they_are_acked(
+    emulator: str, ztf_payloads, tmp_path: Path
+):
+    chan = new_channel(emulator)
+    published = chan.publish(ztf_payloads * 2)
+    fifo = tmp_path / "alerts"
+    os.mkfifo(fifo)
+    read: list[bytes] = []
+    reader = threading.Thread(target=lambda: read.extend(fifo.read_bytes().splitlines()))
+    reader.start()
+    argv = pgb_command("pull", chan.subscription_id, "--no-create", "--envelope",
+                       "--max", str(len(published)), "--out", str(fifo))  # fmt: skip
+    done = subprocess.run(argv, env=pgb_env(chan.host), capture_output=True, timeout=60)
+    reader.join(10)
+    assert done.returncode == 0, done.stderr
+    assert sorted(orjson.loads(line)["messageId"] for line in read) == sorted(published)
+    assert redelivered(chan) == []  # what the reader got was acked
+
+
+def test_a_fifo_whose_reader_left_keeps_the_rest_unacked(emulator: str, ztf_payloads, tmp_path):
+    chan = new_channel(emulator)
+    published = chan.publish((ztf_payloads * 4)[:30])
+    fifo = tmp_path / "alerts"
+    os.mkfifo(fifo)
+    head = subprocess.Popen(["head", "-c", "1000", str(fifo)], stdout=subprocess.DEVNULL)
+    argv = pgb_command("pull", chan.subscription_id, "--no-create", "--out", str(fifo))
+    done = subprocess.run(argv, env=pgb_env(chan.host), capture_output=True, timeout=60)
+    head.wait(10)
+    assert done.returncode == 141 and b"Traceback" not in done.stderr
+    assert len(redelivered(chan)) >= len(published) - 25  # at most a batch was written
+
+
+def test_out_dev_null_decodes_and_writes_nothing():
+    files = sorted((Path(__file__).parent / "data" / "ztf").glob("*.avro"))
+    argv = pgb_command("decode", *map(str, files), "--out", os.devnull)
+    done = subprocess.run(argv, env=pgb_env("localhost:9"), capture_output=True, text=True)
+    assert done.returncode == 0 and done.stdout == ""
+    assert (
+        done.stderr
+        == f"pgb: decoded {len(files)} files: {len(files)} written, 0 filtered out, 0 failed\n"
+    )

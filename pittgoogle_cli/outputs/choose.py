@@ -4,6 +4,7 @@
 ``--out``                ``--format``  what is written
 =======================  ============  ====================================================
 none or ``-``            ``jsonl``     JSON lines on stdout
+a device or a FIFO       ``jsonl``     JSON lines written to it (``/dev/null``, ``mkfifo``)
 ``*.jsonl``              ``jsonl``     JSON lines appended to the file
 ``*.jsonl.gz``           ``jsonl``     the same, gzip, one member per batch
 ``DIR/`` or a folder     ``avro``      ``DIR/<objectId>/<candid>.avro``, the survey's Avro
@@ -23,6 +24,7 @@ from __future__ import annotations
 import errno
 import os
 import sqlite3
+import stat
 from collections.abc import Callable
 from enum import Enum
 from pathlib import Path
@@ -34,7 +36,7 @@ from pittgoogle_cli._exceptions import ConfigError, OutputFailed
 from pittgoogle_cli.outputs.avro import AvroFolderSink
 from pittgoogle_cli.outputs.base import Sink
 from pittgoogle_cli.outputs.files import fsync_dirs
-from pittgoogle_cli.outputs.jsonl import JsonLinesFileSink, JsonLinesSink
+from pittgoogle_cli.outputs.jsonl import JsonLinesFileSink, JsonLinesSink, JsonLinesStreamSink
 from pittgoogle_cli.outputs.jsonl_gz import GzipJsonLinesSink
 from pittgoogle_cli.outputs.sqlite import SqliteSink
 from pittgoogle_cli.packets.models import Alert
@@ -65,6 +67,8 @@ def output_format(out: str | None, fmt: str | None = None) -> str:
         return "jsonl"
     if out.endswith(("/", "\\")) or Path(out).is_dir():
         return "avro"
+    if is_stream(Path(out).expanduser()):
+        return "jsonl"
     for suffix, found in _SUFFIXES:
         if out.lower().endswith(suffix):
             return found
@@ -80,6 +84,11 @@ def open_sink(out: str | None, fmt: str | None, render: Callable[[Alert], bytes]
             raise ConfigError(f"--format {chosen} writes files: give --out PATH")
         return JsonLinesSink(render)
     path = Path(out).expanduser()
+    if chosen == "jsonl" and is_stream(path):  # nothing to fsync, nor a line to end
+        try:
+            return JsonLinesStreamSink(render, path.open("ab"))
+        except OSError as exc:
+            raise ConfigError(f"cannot write {out}: {exc.strerror or exc}") from None
     if not path.parent.is_dir():  # a file's folder, a folder output's parent: as mkdir does
         raise ConfigError(f"cannot write {out}: folder {path.parent} does not exist")
     if chosen in ("avro", "parquet") and path.exists() and not path.is_dir():
@@ -94,6 +103,16 @@ def open_sink(out: str | None, fmt: str | None, render: Callable[[Alert], bytes]
     except sqlite3.Error as exc:  # a full disk, or not a database
         raise OutputFailed(f"cannot write {out}: {exc}") from None
     return sink
+
+
+def is_stream(path: Path) -> bool:
+    """Whether ``path`` is a character device (``/dev/null``, a terminal), a FIFO or a
+    socket: written to as it is, never a file's name to read a format from."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
 
 
 def _open(chosen: str, path: Path, render: Callable[[Alert], bytes]) -> Sink:

@@ -38,6 +38,17 @@ class JsonLinesSink:
         return None
 
 
+class JsonLinesStreamSink(JsonLinesSink):
+    """JSON lines to a device or a FIFO that ``--out`` named: flushed on every batch (a
+    FIFO's reader has them then), no fsync (they have none); closed at the end."""
+
+    def __init__(self, render: Render, stream: BinaryIO) -> None:
+        super().__init__(render, stream)
+
+    async def aclose(self) -> None:
+        self._stream.close()
+
+
 class JsonLinesFileSink(JsonLinesSink):
     """JSON lines appended to a file, fsynced before each ack."""
 
