@@ -56,7 +56,7 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
         "pgb_ms": pgb_ms,
         "floor_ms": floor_ms,
         "pgb_over_floor": floor.paired([p for p, _ in pairs], [f for _, f in pairs]),
-        "ok": all(r.ok for r in results),
+        "ok": all(r.ok for r in results) and all(ms > 0 for ms in floor_ms),
     }
 
 

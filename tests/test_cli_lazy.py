@@ -59,6 +59,11 @@ def test_each_command_alone_is_the_whole_apps(name: str):
         assert [m for m in OTHERS if m in lazy["loaded"]] == []
 
 
+def test_every_command_has_its_modules_named():
+    """A command left out of the map would still work, loading every module each time."""
+    assert set(cli._COMMANDS) == set(FULL.commands)
+
+
 @pytest.mark.parametrize("line", [[], ["--help"]], ids=["pgb", "pgb --help"])
 def test_the_list_of_commands_has_them_all(line: list[str]):
     done = subprocess.run(pgb_command(*line), env=pgb_env(NOWHERE), capture_output=True,

@@ -4,7 +4,7 @@
 ``--out``                ``--format``  what is written
 =======================  ============  ====================================================
 none or ``-``            ``jsonl``     JSON lines on stdout
-a device or a FIFO       ``jsonl``     JSON lines written to it (``/dev/null``, ``mkfifo``)
+a device or a FIFO       ``jsonl``     JSON lines into it (``/dev/null``; a FIFO as a pipe)
 ``*.jsonl``              ``jsonl``     JSON lines appended to the file
 ``*.jsonl.gz``           ``jsonl``     the same, gzip, one member per batch
 ``DIR/`` or a folder     ``avro``      ``DIR/<objectId>/<candid>.avro``, the survey's Avro
@@ -36,8 +36,9 @@ from pittgoogle_cli._exceptions import ConfigError, OutputFailed
 from pittgoogle_cli.outputs.avro import AvroFolderSink
 from pittgoogle_cli.outputs.base import Sink
 from pittgoogle_cli.outputs.files import fsync_dirs
-from pittgoogle_cli.outputs.jsonl import JsonLinesFileSink, JsonLinesSink, JsonLinesStreamSink
+from pittgoogle_cli.outputs.jsonl import JsonLinesFileSink, JsonLinesSink
 from pittgoogle_cli.outputs.jsonl_gz import GzipJsonLinesSink
+from pittgoogle_cli.outputs.pipe import device_sink
 from pittgoogle_cli.outputs.sqlite import SqliteSink
 from pittgoogle_cli.packets.models import Alert
 
@@ -51,7 +52,7 @@ _SUFFIXES = (
 )
 _CHOICES = (
     "use .jsonl, .jsonl.gz, .sqlite, .db, .parquet, a folder (ending in /) for Avro "
-    f"files, or say --format {'|'.join(FORMATS)}"
+    f"files, a device or a FIFO, or say --format {'|'.join(FORMATS)}"
 )
 
 
@@ -84,9 +85,11 @@ def open_sink(out: str | None, fmt: str | None, render: Callable[[Alert], bytes]
             raise ConfigError(f"--format {chosen} writes files: give --out PATH")
         return JsonLinesSink(render)
     path = Path(out).expanduser()
-    if chosen == "jsonl" and is_stream(path):  # nothing to fsync, nor a line to end
+    if is_stream(path):  # nothing to fsync, nor a line to end
+        if chosen != "jsonl":
+            raise ConfigError(f"--format {chosen} writes files; {out} is a device or a FIFO")
         try:
-            return JsonLinesStreamSink(render, path.open("ab"))
+            return device_sink(render, path)
         except OSError as exc:
             raise ConfigError(f"cannot write {out}: {exc.strerror or exc}") from None
     if not path.parent.is_dir():  # a file's folder, a folder output's parent: as mkdir does
@@ -106,13 +109,13 @@ def open_sink(out: str | None, fmt: str | None, render: Callable[[Alert], bytes]
 
 
 def is_stream(path: Path) -> bool:
-    """Whether ``path`` is a character device (``/dev/null``, a terminal), a FIFO or a
-    socket: written to as it is, never a file's name to read a format from."""
+    """Whether ``path`` is a character device (``/dev/null``, a terminal) or a FIFO:
+    written to as it is, never a file's name to read a format from."""
     try:
         mode = path.stat().st_mode
     except OSError:
         return False
-    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)
+    return stat.S_ISCHR(mode) or stat.S_ISFIFO(mode)
 
 
 def _open(chosen: str, path: Path, render: Callable[[Alert], bytes]) -> Sink:

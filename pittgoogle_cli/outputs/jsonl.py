@@ -38,12 +38,9 @@ class JsonLinesSink:
         return None
 
 
-class JsonLinesStreamSink(JsonLinesSink):
-    """JSON lines to a device or a FIFO that ``--out`` named: flushed on every batch (a
-    FIFO's reader has them then), no fsync (they have none); closed at the end."""
-
-    def __init__(self, render: Render, stream: BinaryIO) -> None:
-        super().__init__(render, stream)
+class JsonLinesDeviceSink(JsonLinesSink):
+    """JSON lines to a device that ``--out`` named (``/dev/null``), opened unbuffered:
+    written on every batch, no fsync (a device has none); closed at the end."""
 
     async def aclose(self) -> None:
         self._stream.close()

@@ -8,7 +8,8 @@ the pipe is empty, so at most one line is ever untaken: ``head`` reads up to 8 K
 time and would otherwise swallow a whole batch of short lines and die with it. A line
 is taken when the pipe is empty again; when the reader leaves, what it never took is
 returned to the subscription. Elsewhere (other systems, a terminal, a socket) a line
-counts as written once flushed; a file is fsynced.
+counts as written once flushed; a file is fsynced. A FIFO that ``--out`` names is such a
+pipe too (``device_sink``).
 """
 
 from __future__ import annotations
@@ -21,13 +22,14 @@ import stat
 import sys
 import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import BinaryIO
 
 import anyio
 
 from pittgoogle_cli._exceptions import OutputClosed
 from pittgoogle_cli.outputs.base import Render, Sink, silence_stdout
-from pittgoogle_cli.outputs.jsonl import JsonLinesFileSink, JsonLinesSink
+from pittgoogle_cli.outputs.jsonl import JsonLinesDeviceSink, JsonLinesFileSink, JsonLinesSink
 from pittgoogle_cli.packets.models import Alert
 from pittgoogle_cli.shapes.render import render_alert
 
@@ -38,6 +40,16 @@ if sys.platform == "linux":
 _GONE = select.POLLERR | select.POLLHUP
 _WATCH_PERIOD = 0.2  # seconds between looks at an idle pipe's reader
 _LONGEST_NAP = 0.01  # seconds; a reader that paused (| less) is looked at 100 times a second
+
+
+def device_sink(render: Render, path: Path) -> Sink:
+    """``--out`` naming a FIFO or a device: a FIFO's lines counted by its reader as a
+    pipe's on stdout are (Linux), a device's written as they come; closed at the end.
+    Opening a FIFO waits for its reader, as ``cat > FIFO`` does."""
+    stream = path.open("ab", buffering=0)
+    if stat.S_ISFIFO(os.fstat(stream.fileno()).st_mode) and sys.platform == "linux":
+        return _FifoSink(render, stream)
+    return JsonLinesDeviceSink(render, stream)
 
 
 def stdout_sink(render: Render = render_alert, stream: BinaryIO | None = None) -> Sink:
@@ -122,6 +134,13 @@ class PipeSink:
         if self._stream is sys.stdout.buffer:
             silence_stdout()
         raise OutputClosed("output closed", taken=taken)
+
+
+class _FifoSink(PipeSink):
+    """A FIFO that ``--out`` named: a pipe as stdout's, but pgb's own to close."""
+
+    async def aclose(self) -> None:
+        self._stream.close()
 
 
 def _unread(fd: int) -> int:

@@ -185,3 +185,10 @@ def test_the_engine_renders_each_shape_as_the_output_would(tmp_path, given):
         record, schema = decoder.decode(path.read_bytes())
         expected.append(render(Alert(record, path.name, "", {}, path.read_bytes(), schema)))
     assert out.read_bytes() == b"".join(expected)
+
+
+@pytest.mark.parametrize("fmt", ["sqlite", "avro", "parquet"])
+def test_a_device_takes_json_lines_only(fmt):
+    with pytest.raises(ConfigError, match=f"--format {fmt} writes files; /dev/null is a device"):
+        open_sink("/dev/null", fmt, render_alert)
+    assert output_format("/dev/null") == "jsonl"
