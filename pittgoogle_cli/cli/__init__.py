@@ -130,6 +130,9 @@ def main() -> None:
     except Abort:
         say("aborted")
         code = 1
+    except KeyboardInterrupt:  # while typer built the command, before ``run`` took it
+        say("interrupted")
+        code = 130
     except BrokenPipeError:  # `pgb --help | head -3`
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         code = 141
