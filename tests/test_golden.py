@@ -170,6 +170,7 @@ class Case:
 
 ERRORS = {
     "unknown-option": Case(("pull", "ztf-alerts", "--no-such-option")),
+    "option-without-its-value": Case(("pull", "ztf-alerts", "--max")),
     "pull-no-project": Case(("pull", "ztf-alerts"), needs="emulator", project=False),
     "pull-bad-subscription-id": Case(("pull", "1x"), needs="emulator"),
     "where-syntax": Case(("pull", SUB, "--where", "candidate.magpsf <"), "channel"),

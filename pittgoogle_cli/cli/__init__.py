@@ -125,7 +125,7 @@ def main() -> None:
         sys.stderr.write(exc.format_message() + "\n")
         code = exc.exit_code
     except exceptions.ClickException as exc:
-        say(_usage_message(exc))
+        say(_usage_message(exc, "pgb " + rest[0] if rest and rest[0] in _COMMANDS else "pgb"))
         code = exc.exit_code
     except Abort:
         say("aborted")
@@ -151,8 +151,9 @@ _INSTEAD = {
 }
 
 
-def _usage_message(exc: Exception) -> str:
-    """``no such option: --nope (Possible options: ...); see `pgb pull --help```."""
+def _usage_message(exc: Exception, command: str = "pgb") -> str:
+    """``no such option: --nope (Possible options: ...); see `pgb pull --help```. An error
+    click raises without its command (``--max`` with no value) points at ``command``."""
     from typer._click import exceptions
 
     text = exc.format_message() if hasattr(exc, "format_message") else str(exc)
@@ -168,8 +169,7 @@ def _usage_message(exc: Exception) -> str:
         text = text.replace(f"is not a valid {kind}", f"is not {words}")
     if len(text) > 1 and text[0].isupper() and text[1].islower():
         text = text[0].lower() + text[1:]
-    if context is not None:
-        text += f"; see `{context.command_path} --help`"
+    text += f"; see `{context.command_path if context is not None else command} --help`"
     return text
 
 
