@@ -118,14 +118,15 @@ def main() -> None:
     from typer._click import exceptions
 
     front, rest = _split_global(sys.argv[1:])
-    app = commands(rest[0] if rest else None)
+    name = rest[0] if rest and rest[0] in _COMMANDS else None
+    app = commands(name)
     try:
         code = app(args=front + rest, prog_name="pgb", standalone_mode=False)
     except exceptions.NoArgsIsHelpError as exc:  # `pgb` or `pgb auth` alone: its help
         sys.stderr.write(exc.format_message() + "\n")
         code = exc.exit_code
     except exceptions.ClickException as exc:
-        say(_usage_message(exc, "pgb " + rest[0] if rest and rest[0] in _COMMANDS else "pgb"))
+        say(_usage_message(exc, f"pgb {name}" if name else "pgb"))
         code = exc.exit_code
     except Abort:
         say("aborted")

@@ -47,7 +47,7 @@ def device_sink(render: Render, path: Path) -> Sink:
     pipe's on stdout are (Linux), a device's written as they come; closed at the end.
     Opening a FIFO waits for its reader, as ``cat > FIFO`` does."""
     stream = path.open("ab", buffering=0)
-    if stat.S_ISFIFO(os.fstat(stream.fileno()).st_mode) and sys.platform == "linux":
+    if _countable(os.fstat(stream.fileno()).st_mode):
         return _FifoSink(render, stream)
     return JsonLinesDeviceSink(render, stream)
 
@@ -60,11 +60,16 @@ def stdout_sink(render: Render = render_alert, stream: BinaryIO | None = None) -
         mode = os.fstat(stream.fileno()).st_mode
     except (AttributeError, OSError, ValueError):  # a notebook's stdout has no descriptor
         return JsonLinesSink(render, stream)
-    if stat.S_ISFIFO(mode) and sys.platform == "linux":
+    if _countable(mode):
         return PipeSink(render, stream)
     if stat.S_ISREG(mode):
         return _RedirectedFileSink(render, stream)
     return JsonLinesSink(render, stream)
+
+
+def _countable(mode: int) -> bool:
+    """A pipe whose reader's progress Linux tells (``FIONREAD``): see the module's doc."""
+    return stat.S_ISFIFO(mode) and sys.platform == "linux"
 
 
 class _RedirectedFileSink(JsonLinesFileSink):
