@@ -36,26 +36,21 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
         folder = link_folder(args.data, n, Path(tmp) / "alerts")
         out = Path(tmp) / "out.jsonl"
         for run in range(args.runs + 1):
-            try:
-                ms = floor.measure(n, args.data, files=folder)
-            except RuntimeError as exc:
-                print(f"bench: {exc}", file=sys.stderr)
-                ms = 0.0
+            ms = floor.round_ms(f"decode floor run {run}", n, args.data, files=folder)
             result = _decode(folder, n, run, out)
             results.append(result)
+            mine = 1000 * result.cpu_s / n
             if run:
                 floor_ms.append(ms)
-                pgb_ms.append(1000 * result.cpu_s / n if result.ok else 0.0)
+                pgb_ms.append(mine if result.ok else 0.0)
             failed = "" if result.ok else f" FAILED {result.error}"
-            mine = 1000 * result.cpu_s / n
-            print(f"bench: decode round {run}: floor {ms:.2f} ms/alert, pgb decode {mine:.2f}"
-                  f"{failed}", file=sys.stderr, flush=True)  # fmt: skip
-    pairs = [(p, f) for p, f in zip(pgb_ms, floor_ms, strict=True) if p > 0]
+            print(f"bench: pgb decode run {run}: {mine:.2f} ms/alert{failed}",
+                  file=sys.stderr, flush=True)  # fmt: skip
     return {
         "alerts": n,
         "pgb_ms": pgb_ms,
         "floor_ms": floor_ms,
-        "pgb_over_floor": floor.paired([p for p, _ in pairs], [f for _, f in pairs]),
+        "pgb_over_floor": floor.paired(pgb_ms, floor_ms),
         "ok": all(r.ok for r in results) and all(ms > 0 for ms in floor_ms),
     }
 

@@ -85,10 +85,22 @@ def decode_floor_ms(paths: Sequence[Path]) -> dict[str, float]:
 
 
 def paired(figures: Sequence[float], floors: Sequence[float]) -> float | None:
-    """The median of each round's figure over the floor of the same round (rounds whose
-    floor failed, 0, are left out); None without a round."""
-    ratios = [f / ms for f, ms in zip(figures, floors, strict=True) if ms > 0]
+    """The median of each round's figure over the floor of the same round (rounds where
+    either failed, 0, are left out); None without a round."""
+    ratios = [f / ms for f, ms in zip(figures, floors, strict=True) if f > 0 and ms > 0]
     return float(median(ratios)) if ratios else None
+
+
+def round_ms(label: str, alerts: int, data: Path, *, files: Path | None = None) -> float:
+    """``measure``, said on stderr as ``bench: LABEL: X ms/alert``; 0.0 (left out of the
+    pairs) if it failed."""
+    try:
+        ms = measure(alerts, data, files=files)
+    except RuntimeError as exc:
+        print(f"bench: {label}: FAILED {exc}", file=sys.stderr, flush=True)
+        return 0.0
+    print(f"bench: {label}: {ms:.2f} ms/alert", file=sys.stderr, flush=True)
+    return ms
 
 
 def measure(alerts: int, data: Path, *, files: Path | None = None) -> float:

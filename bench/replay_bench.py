@@ -64,17 +64,6 @@ class ReplayBench:
         return result
 
 
-def _floor(args: argparse.Namespace, run: int) -> float:
-    """The floor's CPU per alert for round ``run``; 0.0 (left out of the pairs) if it failed."""
-    try:
-        ms = floor.measure(args.alerts, args.data)
-    except RuntimeError as exc:
-        _say(f"replay floor (bench.floor) run {run}: FAILED {exc}")
-        return 0.0
-    _say(f"replay floor (bench.floor) run {run}: {ms:.2f} ms/alert")
-    return ms
-
-
 def _report(result: RunResult) -> None:
     label = "warm-up" if result.run == 0 else f"run {result.run}"
     server = result.server
@@ -110,7 +99,8 @@ def run_all(args: argparse.Namespace, out_dir: Path) -> tuple[list[RunResult], d
         for run in range(1, args.runs + 1):
             for contender in contenders.interleaved(who, run):
                 if contender == contenders.PGB:  # just before pgb's run: the pair's floor
-                    floors.append(_floor(args, run))
+                    floors.append(floor.round_ms(f"replay floor (bench.floor) run {run}",
+                                                 args.alerts, args.data))  # fmt: skip
                 runs.append(bench.run(contender, args.alerts, run))
                 time.sleep(0.2)
         if args.flat_factor > 1:
